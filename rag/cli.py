@@ -1,0 +1,174 @@
+"""`newsrag` command line: thin wrappers over RagService."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from rag.retrieval import Mode
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help="newsrag: cited answers from your news archive.")
+out = Console()
+err = Console(stderr=True)
+
+
+def _service():
+    from rag.service import RagService
+
+    return RagService()
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[red]error:[/red] {escape(message)}")
+    raise typer.Exit(code)
+
+
+def _guard(fn):
+    """Turn the errors a user can fix into one clear sentence instead of a traceback."""
+    from functools import wraps
+
+    from pydantic import ValidationError
+
+    from vectorstore.chroma import StoreError
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (StoreError, ValueError, RuntimeError) as exc:
+            if isinstance(exc, ValidationError):
+                first = exc.errors()[0]
+                field = "NEWSRAG_" + str(first["loc"][0]).upper() if first.get("loc") else "a setting"
+                _fail(f"{field} is invalid: {first['msg']}.")
+            _fail(str(exc))
+
+    return wrapper
+
+
+def run_ingest(service, paths: list[Path], prune: bool = False, quiet: bool = False):
+    """Ingest with a progress bar on a terminal; returns the IngestReport."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    if quiet or not err.is_terminal:
+        return service.ingest(paths, prune=prune)
+    with Progress(
+        TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"), console=err, transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(done: int, total: int, path: str) -> None:
+            bar.update(task, completed=done, total=total, description=Path(path).name if path else "")
+
+        return service.ingest(paths, prune=prune, progress=progress)
+
+
+@app.command()
+@_guard
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (walked recursively).")],
+    prune: Annotated[bool, typer.Option(help="Remove stored articles whose files under PATHS are gone.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+):
+    """Add or update articles (.txt .md .html .pdf .jsonl .json) in the archive."""
+    service = _service()
+    report = run_ingest(service, paths, prune=prune, quiet=as_json)
+    if as_json:
+        out.print_json(json.dumps(report.to_json()))
+    else:
+        for failure in report.failed:
+            err.print(f"[yellow]skipped:[/yellow] {escape(failure['error'])}")
+        for dup in report.duplicates:
+            err.print(f"[yellow]duplicate:[/yellow] {escape(dup['path'])} is the same article as '{escape(dup['duplicate_of'])}'; not stored twice.")
+        t = report.to_json()["timings"]
+        out.print(
+            f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+            f"removed {report.removed}, duplicates {len(report.duplicates)}, failed {len(report.failed)}; "
+            f"{report.passages} passages in the store"
+            + (f" ({t['passages_written']} written at {t['passages_per_s']}/s, {t['embed_share']:.0%} in the embedding model)" if t["passages_written"] else "")
+        )
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@_guard
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[Optional[int], typer.Option("--k", min=1, help="Passages to return.")] = None,
+    since: Annotated[Optional[str], typer.Option(help="Only articles dated on or after this date.")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Only articles dated on or before this date.")] = None,
+    source: Annotated[Optional[list[str]], typer.Option(help="Only this outlet (repeatable).")] = None,
+    mode: Annotated[str, typer.Option(help="hybrid, dense or bm25.")] = "hybrid",
+    as_json: Annotated[bool, typer.Option("--json", help="Print passages as JSON.")] = False,
+):
+    """Hybrid (dense + BM25) search over passages."""
+    if mode not in Mode.__args__:
+        _fail(f"--mode must be one of {', '.join(Mode.__args__)} (got '{mode}').")
+    hits = _service().search(query, k=k, since=since, until=until, sources=source, mode=mode)
+    if as_json:
+        out.print_json(json.dumps([hit.to_json() for hit in hits]))
+        return
+    if not hits:
+        out.print("No passages match.")
+    for number, hit in enumerate(hits, 1):
+        out.print(
+            f"[bold][{number}][/bold] {escape(hit.title)} — {escape(hit.source or 'unknown outlet')}, "
+            f"{hit.date or 'undated'}  [dim]({escape(hit.article_id)}, score {hit.score:.4f})[/dim]"
+        )
+        out.print(f"    {escape(hit.text)}\n", soft_wrap=True)
+
+
+@app.command()
+@_guard
+def docs(as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False):
+    """List the stored articles."""
+    rows = _service().documents()
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    from rich.table import Table
+
+    table = Table("id", "title", "date", "date from", "source", "passages")
+    for row in rows:
+        table.add_row(row["id"], row["title"][:60], row["date"] or "", row["date_source"], row["source"] or "", str(row["passages"]))
+    out.print(table)
+    out.print(f"{len(rows)} articles")
+
+
+@app.command()
+@_guard
+def shell():
+    """Interactive search prompt (empty line or Ctrl-D quits)."""
+    service = _service()
+    service.warm_up()
+    out.print(f"{len(service.documents())} articles, {service.passage_count()} passages. Type a query; an empty line quits.")
+    while True:
+        try:
+            query = input("search> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not query:
+            break
+        try:
+            search(query, None, None, None, None, "hybrid", False)
+        except typer.Exit:
+            pass
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

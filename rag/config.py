@@ -1,0 +1,49 @@
+"""Typed settings for newsrag: one object, every field overridable as NEWSRAG_<FIELD>."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All newsrag options. Environment variables use the NEWSRAG_ prefix (e.g. NEWSRAG_DATA_DIR)."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSRAG_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        Path(".newsrag"),
+        description="Where the embedded Chroma store and the keyword index live.",
+    )
+    chroma_url: str | None = Field(
+        None,
+        description="URL of a Chroma server (e.g. http://127.0.0.1:8000). Unset: embedded Chroma under data_dir.",
+    )
+    collection: str = Field("newsrag", description="Name prefix of the Chroma collections.")
+
+    embedding: Literal["minilm", "fake"] = Field(
+        "minilm",
+        description="Embedding backend: 'minilm' (bundled all-MiniLM-L6-v2) or 'fake' (deterministic, tests only).",
+    )
+    embedding_batch_size: int = Field(64, ge=1, description="Passages per embedding batch.")
+    ingest_batch_size: int = Field(
+        256, ge=1, description="Passages written to the store per batch; bounds memory during ingestion."
+    )
+
+    chunk_tokens: int = Field(
+        96, ge=16, description="Target passage size in cl100k tokens (chosen by the retrieval benchmark, see README)."
+    )
+    chunk_overlap: int = Field(20, ge=0, description="Overlap between neighbouring passages, in tokens (whole sentences).")
+
+    search_k: int = Field(5, ge=1, description="Passages returned by a search.")
+    search_candidates: int = Field(
+        40, ge=1, description="Candidates taken from each retriever (dense, BM25) before fusion."
+    )
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant (Cormack et al., 2009).")
+    max_passages_per_article: int = Field(
+        2, ge=1, description="At most this many passages of one article in a result list."
+    )
+    max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused at ingestion.")

@@ -1,0 +1,276 @@
+"""Incremental, idempotent, per-article-atomic ingestion of files into the store.
+
+Write protocol for one article (see vectorstore/chroma.py for why the manifest exists):
+  1. manifest record -> status "pending"  (from here on readers ignore the article)
+  2. delete the article's old passages
+  3. add the new passages (in batches)
+  4. manifest record -> status "complete" with the new content hash
+A crash anywhere leaves a pending record, which the next writer rolls back (passages, then record), so
+the article is then absent; ingesting the file again completes the job.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rag.chunking import Passage, split_text
+from rag.config import Settings
+from rag.documents import Article, LoadError, iter_files, load_file
+from vectorstore.chroma import ChromaStore
+
+ProgressCallback = Callable[[int, int, str], None]
+
+# A pending record this old is taken as abandoned even if its writer cannot be checked (another host).
+_STALE_PENDING_S = 3600
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    duplicates: list[dict] = field(default_factory=list)
+    failed: list[dict] = field(default_factory=list)
+    passages: int = 0
+    passages_written: int = 0
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        timings = {
+            "seconds": round(data.pop("seconds"), 3),
+            "embed_seconds": round(data.pop("embed_seconds"), 3),
+            "passages_written": data.pop("passages_written"),
+        }
+        timings["passages_per_s"] = (
+            round(timings["passages_written"] / timings["seconds"], 1) if timings["seconds"] else None
+        )
+        timings["embed_share"] = (
+            round(timings["embed_seconds"] / timings["seconds"], 3) if timings["seconds"] else None
+        )
+        return {**data, "timings": timings}
+
+
+def source_key(source: str | None) -> str:
+    return (source or "").strip().lower()
+
+
+def passage_metadata(article: Article, passage: Passage, content_hash: str) -> dict:
+    meta = {
+        "article_id": article.id,
+        "chunk": passage.index,
+        "title": article.title,
+        "date": article.date or "",
+        "source": article.source or "",
+        "source_key": source_key(article.source),
+        "url": article.url or "",
+        "start": passage.start,
+        "end": passage.end,
+        "content_hash": content_hash,
+    }
+    if article.date_range:
+        meta["date_min"], meta["date_max"] = article.date_range
+    return meta
+
+
+def article_metadata(article: Article, status: str, passages: int) -> dict:
+    meta = {
+        "title": article.title,
+        "date": article.date or "",
+        "date_source": article.date_source,
+        "source": article.source or "",
+        "source_key": source_key(article.source),
+        "url": article.url or "",
+        "origin": article.origin,
+        "content_hash": article.content_hash,
+        "text_hash": article.text_hash,
+        "status": status,
+        "passages": passages,
+        "writer_host": socket.gethostname(),
+        "writer_pid": os.getpid(),
+        "written_at": time.time(),
+    }
+    if article.date_range:
+        meta["date_min"], meta["date_max"] = article.date_range
+    return meta
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _origin_file(origin: str) -> str:
+    """Feed records carry "path (line N)" as origin in errors; the file part is what prune compares."""
+    return origin.split(" (", 1)[0]
+
+
+def _under(origin: str, roots: list[Path]) -> bool:
+    path = Path(_origin_file(origin)).resolve()
+    return any(path == root or root in path.parents for root in roots)
+
+
+class Ingestor:
+    """Writes articles into a ChromaStore; the keyword index is rebuilt by the caller when `changed`."""
+
+    def __init__(self, store: ChromaStore, embeddings, settings: Settings):
+        self.store = store
+        self.embeddings = embeddings
+        self.settings = settings
+
+    # --- crash recovery --------------------------------------------------------------------------
+
+    def recover(self) -> list[str]:
+        """Roll back articles left pending by a writer that died; returns their ids."""
+        rolled_back = []
+        host = socket.gethostname()
+        for article_id, record in self.store.articles(where={"status": "pending"}).items():
+            mine = record.get("writer_host") == host
+            if mine and record.get("writer_pid") == os.getpid():
+                continue
+            dead = mine and not _pid_alive(int(record.get("writer_pid", 0)))
+            stale = time.time() - float(record.get("written_at", 0)) > _STALE_PENDING_S
+            if dead or stale:
+                self.store.delete_passages(article_id)
+                self.store.delete_article(article_id)
+                rolled_back.append(article_id)
+        return rolled_back
+
+    # --- ingestion -------------------------------------------------------------------------------
+
+    def ingest(self, paths: Iterable[Path], prune: bool = False, progress: ProgressCallback | None = None) -> IngestReport:
+        started = time.perf_counter()
+        embed_before = getattr(self.embeddings, "seconds_encoding", 0.0)
+        report = IngestReport()
+        paths = [Path(p) for p in paths]
+        if self.recover():
+            self.store.bump_version()
+
+        manifest = self.store.articles()
+        by_text_hash = {record["text_hash"]: article_id for article_id, record in manifest.items()}
+        seen_ids: dict[str, str] = {}  # article id -> origin, for this run
+        failed_files: set[str] = set()
+        version_bumped = False
+        buffer: list[tuple[Article, list[Passage], str]] = []  # (article, passages, "added"|"updated")
+
+        def flush() -> None:
+            nonlocal version_bumped
+            if not buffer:
+                return
+            if not version_bumped:
+                self.store.bump_version()  # readers' derived indexes are stale from here on
+                version_bumped = True
+            self._write(buffer, report)
+            buffer.clear()
+
+        files = list(iter_files(paths))
+        max_bytes = int(self.settings.max_file_mb * 1e6)
+        for number, item in enumerate(files, 1):
+            if progress:
+                progress(number - 1, len(files), str(item.path if isinstance(item, LoadError) else item))
+            loaded = [item] if isinstance(item, LoadError) else load_file(item, max_bytes=max_bytes)
+            for result in loaded:
+                if isinstance(result, LoadError):
+                    report.failed.append({"path": result.path, "error": result.error})
+                    failed_files.add(_origin_file(result.path))
+                    continue
+                article = result
+                if article.id in seen_ids:
+                    message = (
+                        f"{article.origin} has the article id '{article.id}', already used by {seen_ids[article.id]} "
+                        "in this batch; rename one of them."
+                    )
+                    report.failed.append({"path": article.origin, "error": message})
+                    continue
+                seen_ids[article.id] = article.origin
+                existing = manifest.get(article.id)
+                if existing and existing.get("content_hash") == article.content_hash and existing.get("status") == "complete":
+                    report.unchanged += 1
+                    continue
+                twin = by_text_hash.get(article.text_hash)
+                if twin and twin != article.id:
+                    report.duplicates.append({"path": article.origin, "id": article.id, "duplicate_of": twin})
+                    continue
+                by_text_hash[article.text_hash] = article.id
+                passages = split_text(article.text, self.settings.chunk_tokens, self.settings.chunk_overlap)
+                buffer.append((article, passages, "updated" if existing else "added"))
+                if sum(len(p) for _, p, _ in buffer) >= self.settings.ingest_batch_size:
+                    flush()
+        flush()
+        if progress:
+            progress(len(files), len(files), "")
+
+        if prune:
+            roots = [p.resolve() for p in paths]
+            for article_id, record in manifest.items():
+                origin = record.get("origin", "")
+                if article_id in seen_ids or not origin or not _under(origin, roots):
+                    continue
+                if _origin_file(origin) in failed_files:
+                    continue  # its file is still there but unreadable now: keep what we have
+                if not version_bumped:
+                    self.store.bump_version()
+                    version_bumped = True
+                self.remove(article_id)
+                report.removed += 1
+
+        if version_bumped:
+            self.store.bump_version()  # a second bump: a reader that indexed mid-run sees it is stale
+        report.passages = self.store.count_passages()
+        report.seconds = time.perf_counter() - started
+        report.embed_seconds = getattr(self.embeddings, "seconds_encoding", 0.0) - embed_before
+        return report
+
+    def _write(self, buffer: list[tuple[Article, list[Passage], str]], report: IngestReport) -> None:
+        """Embed the buffered articles' passages in one go, then store each article atomically."""
+        texts = [passage.text for _, passages, _ in buffer for passage in passages]
+        vectors = self.embeddings.embed_documents(texts)
+        offset = 0
+        batch = self.settings.ingest_batch_size
+        for article, passages, outcome in buffer:
+            content_hash = article.content_hash
+            self.store.put_article(article.id, article_metadata(article, "pending", len(passages)))
+            self.store.delete_passages(article.id)
+            for low in range(0, len(passages), batch):
+                part = passages[low : low + batch]
+                self.store.add_passages(
+                    ids=[f"{article.id}#{p.index}" for p in part],
+                    texts=[p.text for p in part],
+                    embeddings=vectors[offset + low : offset + low + len(part)],
+                    metadatas=[passage_metadata(article, p, content_hash) for p in part],
+                )
+            offset += len(passages)
+            self.store.put_article(
+                article.id, article_metadata(article, "complete", len(passages)), article.text, article.raw_text
+            )
+            report.passages_written += len(passages)
+            if outcome == "added":
+                report.added += 1
+            else:
+                report.updated += 1
+
+    def remove(self, article_id: str) -> None:
+        """Delete one article: pending first, so a crash mid-way is rolled back, never half-deleted."""
+        record = self.store.articles(ids=[article_id]).get(article_id)
+        if record is None:
+            return
+        record.update(status="pending", writer_host=socket.gethostname(), writer_pid=os.getpid(), written_at=time.time())
+        self.store.put_article(article_id, record)
+        self.store.delete_passages(article_id)
+        self.store.delete_article(article_id)

@@ -1,0 +1,194 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 candidates fused by reciprocal rank fusion."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Literal
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from rag.config import Settings
+from rag.documents import date_bounds, parse_date
+from vectorstore.chroma import ChromaStore
+from vectorstore.filters import PassageFilter
+from vectorstore.keyword import KeywordIndex
+
+Mode = Literal["hybrid", "dense", "bm25"]
+
+
+@dataclass
+class SearchHit:
+    passage_id: str
+    article_id: str
+    title: str
+    date: str | None
+    source: str | None
+    url: str | None
+    text: str
+    score: float
+    start: int
+    end: int
+
+    def to_json(self) -> dict:
+        return {
+            "article_id": self.article_id,
+            "title": self.title,
+            "date": self.date,
+            "source": self.source,
+            "text": self.text,
+            "score": round(self.score, 6),
+            "start": self.start,
+            "end": self.end,
+        }
+
+    def to_document(self) -> Document:
+        return Document(page_content=self.text, metadata={k: v for k, v in self.to_json().items() if k != "text"})
+
+    @classmethod
+    def from_record(cls, record: dict, score: float) -> "SearchHit":
+        meta = record["metadata"]
+        return cls(
+            passage_id=record["id"],
+            article_id=meta["article_id"],
+            title=meta.get("title", ""),
+            date=meta.get("date") or None,
+            source=meta.get("source") or None,
+            url=meta.get("url") or None,
+            text=record["text"],
+            score=score,
+            start=int(meta.get("start", 0)),
+            end=int(meta.get("end", 0)),
+        )
+
+
+def build_filter(since: str | None = None, until: str | None = None, sources: list[str] | None = None) -> PassageFilter:
+    """A PassageFilter from user input; a date that cannot be read raises ValueError with one clear sentence."""
+
+    def bound(value: str | None, flag: str, which: int) -> int | None:
+        if not value:
+            return None
+        iso = parse_date(value)
+        if not iso:
+            raise ValueError(f"{flag} must be a date such as 2022-06-01 (got '{value}').")
+        return date_bounds(iso)[which]
+
+    low, high = bound(since, "--since", 0), bound(until, "--until", 1)
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"--since ({since}) is after --until ({until}).")
+    keys = frozenset(s.strip().lower() for s in sources or [] if s.strip())
+    return PassageFilter(since=low, until=high, sources=keys or None)
+
+
+def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60) -> dict[str, float]:
+    """RRF (Cormack, Clarke & Buettcher, 2009): sum over rankings of 1 / (k + rank)."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, 1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+    return scores
+
+
+class HybridSearcher:
+    """Searches the store; keeps the keyword index in step with the store's version."""
+
+    def __init__(self, store: ChromaStore, keyword: KeywordIndex, embeddings, settings: Settings):
+        self.store = store
+        self.keyword = keyword
+        self.embeddings = embeddings
+        self.settings = settings
+        self._sync_lock = threading.Lock()
+
+    def sync_keyword_index(self, force: bool = False) -> None:
+        """Rebuild the BM25 index from Chroma when the store has changed since it was built."""
+        version = self.store.version()
+        if not force and self.keyword.version == version:
+            return
+        with self._sync_lock:
+            if self.keyword.version is None:
+                self.keyword.load()
+            if not force and self.keyword.version == version:
+                return
+            complete = set(self.store.articles(where={"status": "complete"}))
+
+            def passages():
+                for page in self.store.iter_passages():
+                    for record in page:
+                        if record["metadata"].get("article_id") in complete:
+                            yield record
+
+            self.keyword.build(passages(), version)
+
+    def search(
+        self,
+        query: str,
+        k: int | None = None,
+        where: PassageFilter | None = None,
+        mode: Mode = "hybrid",
+    ) -> list[SearchHit]:
+        query = query.strip()
+        if not query:
+            raise ValueError("The query is empty; type some words to search for.")
+        k = k or self.settings.search_k
+        n = max(self.settings.search_candidates, k * 4)
+        where = where or PassageFilter()
+        records: dict[str, dict] = {}
+        dense_score: dict[str, float] = {}
+        bm25_score: dict[str, float] = {}
+        if mode in ("hybrid", "dense"):
+            for record in self.store.query(self.embeddings.embed_query(query), n, where.chroma_where()):
+                records[record["id"]] = record
+                dense_score[record["id"]] = 1.0 - record["distance"]  # cosine similarity
+        if mode in ("hybrid", "bm25"):
+            self.sync_keyword_index()
+            bm25_score = {hit.id: hit.score for hit in self.keyword.search(query, n, where)}
+            missing = [pid for pid in bm25_score if pid not in records]
+            if missing:
+                for record in self.store.get_passages(missing):
+                    records[record["id"]] = record
+
+        if mode == "hybrid":
+            rankings = [sorted(s, key=lambda pid, s=s: -s[pid]) for s in (dense_score, bm25_score)]
+            scores = reciprocal_rank_fusion(rankings, self.settings.rrf_k)
+        else:
+            scores = dense_score if mode == "dense" else bm25_score
+        ordered = sorted((pid for pid in scores if pid in records), key=lambda pid: -scores[pid])
+
+        # Articles being rewritten (or left pending by a crash) are invisible to readers.
+        article_ids = list({records[pid]["metadata"]["article_id"] for pid in ordered})
+        complete = {
+            article_id
+            for article_id, record in self.store.articles(ids=article_ids).items()
+            if record.get("status") == "complete"
+        } if article_ids else set()
+
+        per_article: dict[str, int] = {}
+        results: list[SearchHit] = []
+        for pid in ordered:
+            article_id = records[pid]["metadata"]["article_id"]
+            if article_id not in complete:
+                continue
+            if per_article.get(article_id, 0) >= self.settings.max_passages_per_article:
+                continue
+            per_article[article_id] = per_article.get(article_id, 0) + 1
+            results.append(SearchHit.from_record(records[pid], scores[pid]))
+            if len(results) == k:
+                break
+        return results
+
+
+class NewsRetriever(BaseRetriever):
+    """LangChain retriever over the hybrid searcher, for use in chains."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    searcher: HybridSearcher
+    k: int = 5
+    where: PassageFilter | None = None
+    mode: Mode = "hybrid"
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        return [hit.to_document() for hit in self.searcher.search(query, self.k, self.where, self.mode)]

@@ -1,0 +1,117 @@
+"""RagService: the one facade every front end (CLI, API, UI, eval) calls."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from rag.config import Settings
+from rag.ingest import IngestReport, Ingestor, ProgressCallback
+from rag.retrieval import HybridSearcher, Mode, SearchHit, build_filter
+from vectorstore.chroma import ChromaStore
+from vectorstore.keyword import KeywordIndex
+
+
+def make_embeddings(settings: Settings):
+    """The embedding backend named by settings; constructing it loads no model."""
+    match settings.embedding:
+        case "minilm":
+            from vectorstore.embeddings import MiniLMEmbeddings
+
+            return MiniLMEmbeddings(batch_size=settings.embedding_batch_size)
+        case "fake":
+            from vectorstore.embeddings import HashingFakeEmbeddings
+
+            return HashingFakeEmbeddings()
+        case other:  # pragma: no cover - pydantic rejects other values first
+            raise ValueError(f"Unknown embedding backend '{other}'; use 'minilm' or 'fake'.")
+
+
+class RagService:
+    """Ingestion, search and the article list over one store. Creating it is cheap: nothing loads until used."""
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or Settings()
+        self.embeddings = make_embeddings(self.settings)
+        data_dir = Path(self.settings.data_dir)
+        self.store = ChromaStore(
+            path=None if self.settings.chroma_url else data_dir / "chroma",
+            url=self.settings.chroma_url,
+            name=self.settings.collection,
+            embedding_name=self.settings.embedding,
+        )
+        # One keyword index per store: server stores get their own folder name so they never mix.
+        index_name = self.settings.collection if not self.settings.chroma_url else (
+            f"{self.settings.collection}@{self.settings.chroma_url.split('://')[-1].replace(':', '_').strip('/')}"
+        )
+        self.keyword = KeywordIndex(data_dir / "keyword" / index_name)
+        self.searcher = HybridSearcher(self.store, self.keyword, self.embeddings, self.settings)
+        self._ingestor = Ingestor(self.store, self.embeddings, self.settings)
+        self._write_lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Load the embedding model and the keyword index now rather than on the first request."""
+        self.embeddings.warm_up()
+        self.searcher.sync_keyword_index()
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def ingest(self, paths: Iterable[Path | str], prune: bool = False, progress: ProgressCallback | None = None) -> IngestReport:
+        with self._write_lock:
+            report = self._ingestor.ingest([Path(p) for p in paths], prune=prune, progress=progress)
+            if report.changed:
+                self.searcher.sync_keyword_index()
+            return report
+
+    def delete(self, article_id: str) -> bool:
+        with self._write_lock:
+            if article_id not in self.store.articles(ids=[article_id]):
+                return False
+            self.store.bump_version()
+            self._ingestor.remove(article_id)
+            self.store.bump_version()
+            self.searcher.sync_keyword_index()
+            return True
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        k: int | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        sources: list[str] | None = None,
+        mode: Mode = "hybrid",
+    ) -> list[SearchHit]:
+        return self.searcher.search(query, k, build_filter(since, until, sources), mode)
+
+    def documents(self) -> list[dict]:
+        """Stored articles, oldest first (undated last): id, title, date, date_source, source, url, passages."""
+        rows = [
+            {
+                "id": article_id,
+                "title": record.get("title", ""),
+                "date": record.get("date") or None,
+                "date_source": record.get("date_source", "none"),
+                "source": record.get("source") or None,
+                "url": record.get("url") or None,
+                "passages": int(record.get("passages", 0)),
+            }
+            for article_id, record in self.store.articles(where={"status": "complete"}).items()
+        ]
+        return sorted(rows, key=lambda row: (row["date"] is None, row["date"] or "", row["id"]))
+
+    def article(self, article_id: str) -> dict | None:
+        """One article with its cleaned `text` (passage offsets index into it) and `raw_text`."""
+        record = self.store.articles(ids=[article_id], with_text=True).get(article_id)
+        if not record or record.get("status") != "complete":
+            return None
+        return {"id": article_id, **record}
+
+    def passage_count(self) -> int:
+        return self.store.count_passages()
+
+    def is_empty(self) -> bool:
+        return self.store.count_passages() == 0

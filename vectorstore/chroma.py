@@ -1,0 +1,267 @@
+"""Chroma storage: one collection of passages (with embeddings) and one manifest of articles.
+
+The manifest is what makes ingestion atomic per article: an article counts as stored only once its
+manifest record says `complete`, and records left `pending` by a crash are rolled back on the next write.
+It lives in Chroma too, so several processes sharing one Chroma server share one archive.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+SCHEMA_VERSION = 1
+_META_ID = "__newsrag__"
+# The manifest needs no similarity search, but Chroma wants a vector per record: a constant one.
+_NO_VECTOR = [1.0]
+
+
+class StoreError(RuntimeError):
+    """A store problem a user can act on; the message is one sentence saying what to do."""
+
+
+class StoreUnavailable(StoreError):
+    pass
+
+
+class StoreVersionError(StoreError):
+    pass
+
+
+class ChromaStore:
+    """Embedded (PersistentClient under `path`) or server (HttpClient to `url`) Chroma."""
+
+    def __init__(
+        self,
+        *,
+        path: Path | None = None,
+        url: str | None = None,
+        name: str = "newsrag",
+        embedding_name: str = "",
+        hnsw: dict | None = None,
+    ):
+        if not path and not url:
+            raise ValueError("ChromaStore needs a path (embedded) or a url (server)")
+        self.path = Path(path) if path else None
+        self.url = url
+        self.name = name
+        self.embedding_name = embedding_name
+        self.hnsw = {"space": "cosine", "ef_construction": 200, "ef_search": 100, "max_neighbors": 16, **(hnsw or {})}
+        self._client = None
+        self._passages = None
+        self._articles = None
+        self._lock = threading.Lock()
+
+    @property
+    def location(self) -> str:
+        return self.url or str(self.path)
+
+    # --- connection ------------------------------------------------------------------------------
+
+    def _connect(self):
+        if self._passages is not None:
+            return
+        with self._lock:
+            if self._passages is not None:
+                return
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+
+            settings = ChromaSettings(anonymized_telemetry=False)
+            try:
+                if self.url:
+                    parsed = urlparse(self.url)
+                    client = chromadb.HttpClient(
+                        host=parsed.hostname or "127.0.0.1",
+                        port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                        ssl=parsed.scheme == "https",
+                        settings=settings,
+                    )
+                    client.heartbeat()
+                else:
+                    self.path.mkdir(parents=True, exist_ok=True)
+                    client = chromadb.PersistentClient(path=str(self.path), settings=settings)
+                passages = client.get_or_create_collection(
+                    f"{self.name}-passages", embedding_function=None, configuration={"hnsw": self.hnsw}
+                )
+                articles = client.get_or_create_collection(f"{self.name}-articles", embedding_function=None)
+            except Exception as exc:
+                raise self._unavailable(exc) from exc
+            self._check_schema(articles)
+            self._client, self._passages, self._articles = client, passages, articles
+
+    def _unavailable(self, exc: Exception) -> StoreUnavailable:
+        if self.url:
+            return StoreUnavailable(
+                f"The Chroma server at {self.url} is not reachable ({exc.__class__.__name__}); "
+                "start it or unset NEWSRAG_CHROMA_URL to use the embedded store."
+            )
+        return StoreUnavailable(f"The Chroma store at {self.path} cannot be opened: {exc}.")
+
+    def _check_schema(self, articles) -> None:
+        found = articles.get(ids=[_META_ID], include=["metadatas"])
+        if not found["ids"]:
+            articles.upsert(
+                ids=[_META_ID],
+                embeddings=[_NO_VECTOR],
+                documents=[""],
+                metadatas=[
+                    {
+                        "kind": "meta",
+                        "schema": SCHEMA_VERSION,
+                        "embedding": self.embedding_name,
+                        "version": uuid.uuid4().hex,
+                    }
+                ],
+            )
+            return
+        meta = found["metadatas"][0]
+        if meta.get("schema") != SCHEMA_VERSION:
+            raise StoreVersionError(
+                f"The store at {self.location} was written by another newsrag version "
+                f"(schema {meta.get('schema')}, this version reads {SCHEMA_VERSION}); "
+                "re-ingest into a new NEWSRAG_DATA_DIR."
+            )
+        if self.embedding_name and meta.get("embedding") not in ("", self.embedding_name):
+            raise StoreVersionError(
+                f"The store at {self.location} was built with the '{meta.get('embedding')}' embedding, "
+                f"not '{self.embedding_name}'; set NEWSRAG_EMBEDDING={meta.get('embedding')} or use a new NEWSRAG_DATA_DIR."
+            )
+
+    def _call(self, collection: str, method: str, **kwargs):
+        """Run `method` on the "passages" or "articles" collection; connection failures become StoreUnavailable."""
+        self._connect()
+        try:
+            return getattr(self._passages if collection == "passages" else self._articles, method)(**kwargs)
+        except StoreError:
+            raise
+        except (ConnectionError, OSError) as exc:
+            raise self._unavailable(exc) from exc
+        except Exception as exc:
+            if "connect" in str(exc).lower() or exc.__class__.__name__ in ("ConnectError", "ReadTimeout"):
+                raise self._unavailable(exc) from exc
+            raise
+
+    def ping(self) -> bool:
+        self._connect()
+        if self.url:
+            try:
+                self._client.heartbeat()
+            except Exception as exc:
+                raise self._unavailable(exc) from exc
+        return True
+
+    # --- passages --------------------------------------------------------------------------------
+
+    def add_passages(self, ids: list[str], texts: list[str], embeddings: list[list[float]], metadatas: list[dict]):
+        if ids:
+            self._call("passages", "upsert", ids=ids, documents=texts, embeddings=embeddings, metadatas=metadatas)
+
+    def delete_passages(self, article_id: str) -> None:
+        self._call("passages", "delete", where={"article_id": article_id})
+
+    def count_passages(self) -> int:
+        return self._call("passages", "count")
+
+    def query(self, embedding: list[float], n: int, where: dict | None = None) -> list[dict]:
+        """Nearest passages: [{id, text, metadata, distance}], closest first."""
+        count = self.count_passages()
+        if count == 0:
+            return []
+        result = self._call("passages", "query",
+            query_embeddings=[embedding],
+            n_results=min(n, count),
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            {"id": i, "text": t, "metadata": m, "distance": d}
+            for i, t, m, d in zip(
+                result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0]
+            )
+        ]
+
+    def get_passages(self, ids: list[str]) -> list[dict]:
+        result = self._call("passages", "get", ids=ids, include=["documents", "metadatas"])
+        return [{"id": i, "text": t, "metadata": m} for i, t, m in zip(result["ids"], result["documents"], result["metadatas"])]
+
+    def iter_passages(self, batch: int = 5000, where: dict | None = None) -> Iterator[list[dict]]:
+        """All passages in pages of `batch`, without embeddings (memory stays bounded)."""
+        offset = 0
+        while True:
+            result = self._call("passages", "get", where=where, limit=batch, offset=offset, include=["documents", "metadatas"]
+            )
+            if not result["ids"]:
+                return
+            yield [
+                {"id": i, "text": t, "metadata": m}
+                for i, t, m in zip(result["ids"], result["documents"], result["metadatas"])
+            ]
+            if len(result["ids"]) < batch:
+                return
+            offset += batch
+
+    # --- article manifest ------------------------------------------------------------------------
+
+    def put_article(self, article_id: str, metadata: dict, text: str = "", raw_text: str = "") -> None:
+        document = json.dumps({"text": text, "raw_text": raw_text}, ensure_ascii=False)
+        self._call("articles", "upsert",
+            ids=[article_id],
+            embeddings=[_NO_VECTOR],
+            documents=[document],
+            metadatas=[{**metadata, "kind": "article"}],
+        )
+
+    def delete_article(self, article_id: str) -> None:
+        self._call("articles", "delete", ids=[article_id])
+
+    def articles(self, ids: list[str] | None = None, where: dict | None = None, with_text: bool = False) -> dict[str, dict]:
+        """Manifest records by id: their metadata, plus `text` and `raw_text` when asked."""
+        clauses = [{"kind": "article"}] + ([where] if where else [])
+        include = ["metadatas", "documents"] if with_text else ["metadatas"]
+        found: dict[str, dict] = {}
+        offset, batch = 0, 5000
+        while True:
+            result = self._call("articles", "get",
+                ids=ids,
+                where=clauses[0] if len(clauses) == 1 else {"$and": clauses},
+                include=include,
+                limit=batch,
+                offset=offset,
+            )
+            for index, article_id in enumerate(result["ids"]):
+                record = dict(result["metadatas"][index])
+                record.pop("kind", None)
+                if with_text:
+                    record.update(json.loads(result["documents"][index] or "{}"))
+                found[article_id] = record
+            if len(result["ids"]) < batch or ids is not None:
+                return found
+            offset += batch
+
+    # --- store-wide state ------------------------------------------------------------------------
+
+    def version(self) -> str:
+        """Changes whenever the set of stored articles changes; derived indexes compare against it."""
+        meta = self._call("articles", "get", ids=[_META_ID], include=["metadatas"])["metadatas"]
+        return meta[0].get("version", "") if meta else ""
+
+    def bump_version(self) -> str:
+        version = uuid.uuid4().hex
+        meta = self._call("articles", "get", ids=[_META_ID], include=["metadatas"])["metadatas"][0]
+        self._call("articles", "update", ids=[_META_ID], metadatas=[{**meta, "version": version}])
+        return version
+
+    def drop(self) -> None:
+        """Delete both collections (tests and throw-away eval stores)."""
+        self._connect()
+        for collection in (f"{self.name}-passages", f"{self.name}-articles"):
+            try:
+                self._client.delete_collection(collection)
+            except Exception:
+                pass
+        self._passages = self._articles = None
