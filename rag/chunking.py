@@ -49,7 +49,7 @@ def count_tokens(text: str) -> int:
     return len(token_encoding().encode(text, disallowed_special=()))
 
 
-def split_text(text: str, chunk_tokens: int = 160, overlap: int = 32) -> list[Passage]:
+def split_text(text: str, chunk_tokens: int = 96, overlap: int = 20) -> list[Passage]:
     """Passages of about `chunk_tokens` tokens, overlapping by whole sentences up to `overlap` tokens."""
     passages = []
     for document in _splitter(chunk_tokens, overlap).create_documents([text]):

@@ -14,8 +14,8 @@ from rich.markup import escape
 from rag.retrieval import Mode
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help="newsrag: cited answers from your news archive.")
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _service():
@@ -41,6 +41,8 @@ def _guard(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
+        except typer.Exit:  # click's Exit is a RuntimeError: let it through untouched
+            raise
         except (StoreError, ValueError, RuntimeError) as exc:
             if isinstance(exc, ValidationError):
                 first = exc.errors()[0]

@@ -423,13 +423,18 @@ def load_file(path: Path, max_bytes: int | None = None) -> Iterator[Article | Lo
         yield LoadError(origin, f"{origin} cannot be read ({exc.strerror or exc}).")
 
 
-def iter_files(paths: Iterable[Path]) -> Iterator[Path | LoadError]:
-    """Files to ingest: given files as they are, folders walked recursively (supported types only)."""
+def iter_files(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> Iterator[Path | LoadError]:
+    """Files to ingest: given files as they are, folders walked recursively (supported types only,
+    hidden files and anything under `exclude`, such as newsrag's own data folder, left out)."""
+    excluded = [Path(p).resolve() for p in exclude]
     for path in paths:
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and child.suffix.lower() in SUPPORTED_SUFFIXES and not any(
-                    part.startswith(".") for part in child.relative_to(path).parts
+                if (
+                    child.is_file()
+                    and child.suffix.lower() in SUPPORTED_SUFFIXES
+                    and not any(part.startswith(".") for part in child.relative_to(path).parts)
+                    and not any(root in child.resolve().parents for root in excluded)
                 ):
                     yield child
         elif path.is_file():

@@ -179,7 +179,7 @@ class Ingestor:
             self._write(buffer, report)
             buffer.clear()
 
-        files = list(iter_files(paths))
+        files = list(iter_files(paths, exclude=[self.settings.data_dir]))
         max_bytes = int(self.settings.max_file_mb * 1e6)
         for number, item in enumerate(files, 1):
             if progress:

@@ -1,0 +1,44 @@
+# Two commands for users: `make run` and `make test`. `make install` is the step both share.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+EXTRAS ?=
+STAMP := $(VENV)/.installed-$(or $(EXTRAS),base)
+
+# Models come from installed packages; nothing may be fetched from a model hub at run time.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: install run test unit integration bench retrieval-bench browser clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch first, pinned: its CPU wheel is local; a looser pin would pull GBs of CUDA packages.
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e ".$(if $(EXTRAS),[$(EXTRAS)])"
+	@touch $@
+
+run: install
+	$(BIN)/python app.py
+
+test:
+	@$(MAKE) --no-print-directory install EXTRAS=dev
+	$(BIN)/python -m pytest
+
+unit:
+	@$(MAKE) --no-print-directory install EXTRAS=dev
+	$(BIN)/python -m pytest -m unit
+
+integration:
+	@$(MAKE) --no-print-directory install EXTRAS=dev
+	$(BIN)/python -m pytest -m integration
+
+retrieval-bench: install
+	$(BIN)/python -m eval.retrieval_bench --chunk-tokens 64,96,128,160,256,384
+
+clean:
+	rm -rf $(VENV) .newsrag .pytest_cache

@@ -1,0 +1,63 @@
+"""Shared fixtures. Unit tests run offline with fake backends; integration tests use the real models."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_CORPUS = ROOT / "data" / "ukraine-2022"
+GOLD = ROOT / "eval" / "datasets" / "ukraine-2022.jsonl"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark tests by folder, so `-m unit` / `-m integration` select them."""
+    for item in items:
+        path = Path(str(item.fspath))
+        if "unit" in path.parts:
+            item.add_marker(pytest.mark.unit)
+        elif "integration" in path.parts:
+            item.add_marker(pytest.mark.integration)
+
+
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(allow_loopback: bool):
+    def connect(self, address):
+        if self.family == socket.AF_UNIX:
+            return _real_connect(self, address)
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if allow_loopback and host in ("127.0.0.1", "::1", "localhost"):
+            return _real_connect(self, address)
+        raise OSError(f"network access blocked in tests: {address!r}")
+
+    return connect
+
+
+@pytest.fixture(autouse=True)
+def block_network(request, monkeypatch):
+    """Unit tests may not open any network connection; integration tests only loopback ones."""
+    allow_loopback = request.node.get_closest_marker("integration") is not None
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect(allow_loopback))
+
+
+@pytest.fixture
+def fake_settings(tmp_path):
+    from rag.config import Settings
+
+    return Settings(data_dir=tmp_path / "store", embedding="fake", chroma_url=None, _env_file=None)
+
+
+@pytest.fixture
+def fake_service(fake_settings):
+    from rag.service import RagService
+
+    return RagService(fake_settings)

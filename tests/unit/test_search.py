@@ -1,0 +1,125 @@
+"""Hybrid search with fake embeddings: fusion, filters, per-article cap, keyword index upkeep."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.retrieval import build_filter, reciprocal_rank_fusion
+from tests.conftest import SAMPLE_CORPUS
+
+
+@pytest.fixture
+def loaded(fake_service):
+    fake_service.ingest([SAMPLE_CORPUS])
+    return fake_service
+
+
+def test_rrf_rewards_agreement():
+    scores = reciprocal_rank_fusion([["a", "b", "c"], ["b", "a", "d"]], k=60)
+    assert scores["a"] == scores["b"] > scores["c"] > 0
+    assert scores["c"] == scores["d"] == pytest.approx(1 / 63)
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_each_mode_finds_the_article_that_holds_the_words(loaded, mode):
+    hits = loaded.search("Toretsk civilians Filashkin", k=3, mode=mode)
+    assert hits[0].article_id == "004_8551b460ac1e439b"
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_hits_carry_offsets_into_the_article_text(loaded):
+    for hit in loaded.search("Azot chemical plant civilians shelter", k=5):
+        article = loaded.article(hit.article_id)
+        assert article["text"][hit.start:hit.end] == hit.text
+        assert hit.title == article["title"]
+
+
+def test_at_most_n_passages_per_article(loaded):
+    hits = loaded.search("Sievierodonetsk", k=10)
+    per_article = {}
+    for hit in hits:
+        per_article[hit.article_id] = per_article.get(hit.article_id, 0) + 1
+    assert max(per_article.values()) <= loaded.settings.max_passages_per_article
+    assert len(per_article) == 5  # every article mentions the city: none is crowded out
+
+
+def test_date_filter(loaded):
+    hits = loaded.search("Sievierodonetsk", k=10, since="2022-06-06", until="2022-06-30")
+    assert {h.article_id for h in hits} == {"000_da9fdc523bd132db", "001_4073937ff637e79c", "003_103a057d188281ee"}
+
+
+def test_year_only_date_matches_a_range_inside_that_year(loaded):
+    hits = loaded.search("Toretsk", k=10, since="2024-09-01", until="2024-10-31")
+    assert {h.article_id for h in hits} == {"004_8551b460ac1e439b"}
+
+
+def test_date_filter_matching_nothing_returns_nothing(loaded):
+    assert loaded.search("Sievierodonetsk", since="2030-01-01") == []
+    assert loaded.search("Sievierodonetsk", until="1999-12-31") == []
+
+
+def test_undated_articles_are_left_out_by_a_date_filter(fake_service, tmp_path):
+    (tmp_path / "undated.txt").write_text("Harvest figures for the grain corridor were published.")
+    (tmp_path / "dated.txt").write_text(" date 2022-07-01 Harvest figures for the grain corridor rose again.")
+    fake_service.ingest([tmp_path])
+    assert {h.article_id for h in fake_service.search("harvest grain corridor")} == {"undated", "dated"}
+    assert [h.article_id for h in fake_service.search("harvest grain corridor", since="2000-01-01")] == ["dated"]
+
+
+def test_source_filter_is_case_insensitive(loaded):
+    hits = loaded.search("Russian forces", k=10, sources=["bloomberg"])
+    assert hits and {h.source for h in hits} == {"Bloomberg"}
+    assert loaded.search("Russian forces", sources=["No Such Outlet"]) == []
+
+
+@pytest.mark.parametrize(
+    "since, until, message",
+    [("yesterday-ish", None, "--since must be a date"), (None, "13/45/2022", "--until must be a date"),
+     ("2022-07-01", "2022-06-01", "is after --until")],
+)
+def test_bad_dates_are_one_clear_sentence(since, until, message):
+    with pytest.raises(ValueError, match=message):
+        build_filter(since, until)
+
+
+def test_empty_query_is_refused(loaded):
+    with pytest.raises(ValueError, match="empty"):
+        loaded.search("   ")
+
+
+def test_search_on_empty_store_returns_nothing(fake_service):
+    assert fake_service.search("anything at all") == []
+
+
+def test_json_shape(loaded):
+    row = loaded.search("grain exports Black Sea", k=1)[0].to_json()
+    assert set(row) == {"article_id", "title", "date", "source", "text", "score", "start", "end"}
+
+
+def test_keyword_index_is_reloaded_from_disk_not_rebuilt(loaded, fake_settings):
+    from rag.service import RagService
+
+    loaded.search("grain", k=1)
+    other = RagService(fake_settings)
+    other.keyword.build = None  # a rebuild would fail loudly
+    assert other.search("grain exports Black Sea", k=1, mode="bm25")[0].article_id == "000_da9fdc523bd132db"
+
+
+def test_a_second_service_sees_articles_another_one_ingested(loaded, fake_settings, tmp_path):
+    from rag.service import RagService
+
+    reader = RagService(fake_settings)
+    assert reader.search("zeppelin", mode="bm25") == []
+    (tmp_path / "new.txt").write_text(" date 2022-08-01 A zeppelin was seen over the harbour.")
+    loaded.ingest([tmp_path / "new.txt"])
+    assert [h.article_id for h in reader.search("zeppelin", mode="bm25")] == ["new"]
+
+
+def test_keyword_index_matches_the_store_after_changes(loaded, tmp_path):
+    (tmp_path / "x.txt").write_text("Extra article about a pontoon bridge.")
+    loaded.ingest([tmp_path / "x.txt"])
+    loaded.delete("000_da9fdc523bd132db")
+    loaded.search("bridge", k=1)
+    stored = {r["id"] for page in loaded.store.iter_passages() for r in page}
+    assert set(loaded.keyword.ids) == stored
+    assert not any(pid.startswith("000_da9fdc523bd132db#") for pid in stored)
