@@ -34,7 +34,7 @@ def _splitter(chunk_tokens: int, overlap: int) -> RecursiveCharacterTextSplitter
         separators=_SEPARATORS,
         is_separator_regex=True,
         keep_separator="end",
-        add_start_index=True,
+        disallowed_special=(),
     )
 
 
@@ -49,13 +49,33 @@ def count_tokens(text: str) -> int:
     return len(token_encoding().encode(text, disallowed_special=()))
 
 
+def _locate(text: str, chunk: str, prev_start: int, prev_end: int) -> int:
+    """Where `chunk` starts in `text`, given where the previous passage was.
+
+    LangChain's own start_index searches from a position computed with the overlap in tokens used as
+    characters, which lands on the wrong copy when text repeats (photo captions often do). A passage
+    starts after the previous one starts and no later than the first non-space character after it
+    ends; the last copy in that window gives the most progress.
+    """
+    window_end = prev_end
+    while window_end < len(text) and text[window_end].isspace():
+        window_end += 1
+    best, at = -1, text.find(chunk, prev_start + 1)
+    while 0 <= at <= window_end:
+        best, at = at, text.find(chunk, at + 1)
+    if best >= 0:
+        return best
+    at = text.find(chunk, prev_start + 1)
+    return at if at >= 0 else text.find(chunk)
+
+
 def split_text(text: str, chunk_tokens: int = 96, overlap: int = 20) -> list[Passage]:
     """Passages of about `chunk_tokens` tokens, overlapping by whole sentences up to `overlap` tokens."""
-    passages = []
-    for document in _splitter(chunk_tokens, overlap).create_documents([text]):
-        start = document.metadata["start_index"]
-        if start < 0:  # the splitter could not locate the chunk; find it ourselves
-            start = text.find(document.page_content)
-        end = start + len(document.page_content)
-        passages.append(Passage(len(passages), text[start:end], start, end))
+    passages: list[Passage] = []
+    prev_start, prev_end = -1, 0
+    for chunk in _splitter(chunk_tokens, overlap).split_text(text):
+        start = _locate(text, chunk, prev_start, prev_end)
+        end = start + len(chunk)
+        passages.append(Passage(len(passages), chunk, start, end))
+        prev_start, prev_end = start, end
     return passages

@@ -6,6 +6,7 @@ Every loader yields either an `Article` or a `LoadError` with one clear sentence
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
 import re
@@ -77,32 +78,36 @@ _COPYRIGHT = re.compile(r"(?:©|\(c\)|copyright)\s*(\d{4})\b\s*(.*)$", re.IGNORE
 
 
 def parse_date(value: str) -> str | None:
-    """A date string in any common form -> ISO YYYY-MM-DD (or YYYY-MM / YYYY when that is all it says)."""
+    """A date string in any common form -> ISO at the precision it gives: YYYY-MM-DD, YYYY-MM or YYYY."""
     value = value.strip()
-    if re.fullmatch(r"\d{4}", value):
-        return value
-    if re.fullmatch(r"\d{4}-\d{2}", value):
+    if re.fullmatch(r"\d{4}(-\d{2})?", value):
         return value
     try:
-        parsed = dateparser.parse(value, default=datetime(1900, 1, 1))
+        # Parsing against two different defaults shows which parts the string itself supplied.
+        first = dateparser.parse(value, default=datetime(1900, 1, 1))
+        second = dateparser.parse(value, default=datetime(1904, 2, 2))
     except (ValueError, OverflowError):
         return None
-    if parsed.year == 1900:
+    if first.year != second.year:
         return None
-    return parsed.date().isoformat()
+    if first.month != second.month:
+        return f"{first.year:04d}"
+    if first.day != second.day:
+        return f"{first.year:04d}-{first.month:02d}"
+    return first.date().isoformat()
 
 
 def date_bounds(iso: str) -> tuple[int, int]:
     """'2022-06-08' -> (20220608, 20220608); '2022-06' -> (20220601, 20220630); '2022' -> (20220101, 20221231)."""
-    parts = iso.split("-")
-    year = int(parts[0])
+    parts = [int(part) for part in iso.split("-")]
+    year = parts[0]
     if len(parts) == 1:
         return year * 10000 + 101, year * 10000 + 1231
-    month = int(parts[1])
+    month = parts[1]
     if len(parts) == 2:
-        return year * 10000 + month * 100 + 1, year * 10000 + month * 100 + 31
-    day = int(parts[2])
-    value = year * 10000 + month * 100 + day
+        last_day = calendar.monthrange(year, month)[1]
+        return year * 10000 + month * 100 + 1, year * 10000 + month * 100 + last_day
+    value = year * 10000 + month * 100 + parts[2]
     return value, value
 
 
@@ -133,7 +138,7 @@ _BOILERPLATE = [
 ]
 _OUTLET_DATELINE = re.compile(r"^\s*\(([A-Z][A-Za-z&.' ]{1,40})\)\s*(?:--|—|–)", re.MULTILINE)
 _COPYRIGHT_HOLDER = re.compile(
-    r"^\s*(?:©|\(c\)|copyright)\s*\d{4}\s+(.+?)(?:,?\s*(?:L\.P\.|Inc\.|Ltd\.?|LLC|All rights reserved\.?))*\s*$",
+    r"^\s*(?:©|\(c\)|copyright)\s*\d{4}\s+(.+?)(?:[.,]?\s*(?:L\.P\.|Inc\.|Ltd\.?|LLC|All rights reserved\.?))*[.\s]*$",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -154,7 +159,7 @@ def strip_boilerplate(text: str) -> str:
 def infer_source(text: str) -> str | None:
     """The outlet named by a wire dateline "(Bloomberg) --" or a copyright line "©2024 Bloomberg L.P."."""
     match = _OUTLET_DATELINE.search(text) or _COPYRIGHT_HOLDER.search(text)
-    return match.group(1).strip() if match else None
+    return match.group(1).strip().rstrip(".,;:") if match else None
 
 
 def infer_title(text: str) -> str:
@@ -234,6 +239,25 @@ def read_text_file(path: Path) -> str:
     raise UnreadableFile("is neither UTF-8 nor Windows-1252 text")
 
 
+_BLOCK_TAGS = ["p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "div", "section",
+               "article", "main", "td", "th", "dd", "dt", "figcaption", "body"]
+
+
+def _own_text(element) -> str:
+    """Text of an element without the text of block elements nested in it (they are paragraphs of their own)."""
+    from bs4 import NavigableString, Tag
+
+    pieces = []
+    for child in element.children:
+        if isinstance(child, Tag):
+            if child.name in _BLOCK_TAGS:
+                continue
+            pieces.append(child.get_text())
+        elif isinstance(child, NavigableString) and child.__class__.__name__ in ("NavigableString", "CData"):
+            pieces.append(str(child))
+    return re.sub(r"\s+", " ", "".join(pieces)).strip()
+
+
 def _html_to_parts(html: str) -> dict:
     from bs4 import BeautifulSoup
 
@@ -260,13 +284,8 @@ def _html_to_parts(html: str) -> dict:
     if not title:
         heading = root.find("h1")
         title = heading.get_text(" ", strip=True) if heading else None
-    blocks = []
-    for element in root.find_all(["p", "h1", "h2", "h3", "h4", "li", "blockquote", "pre"]):
-        if element.find(["p", "li", "blockquote"]):
-            continue  # its children are visited on their own
-        line = element.get_text(" ", strip=True)
-        if line:
-            blocks.append(line)
+    blocks = [_own_text(element) for element in [root, *root.find_all(_BLOCK_TAGS)]]
+    blocks = [block for block in blocks if block]
     text = "\n\n".join(blocks) if blocks else root.get_text("\n", strip=True)
     return {"text": text, "title": title, "published": published, "source": source, "url": url}
 
@@ -363,7 +382,7 @@ def _feed_records(path: Path) -> Iterator[tuple[str, dict | None, str | None]]:
 def _feed_article(record, origin: str) -> Article:
     if not isinstance(record, dict):
         raise UnreadableFile("is not a JSON object")
-    missing = [key for key in ("id", "text") if not str(record.get(key) or "").strip()]
+    missing = [key for key in ("id", "text") if record.get(key) is None or not str(record[key]).strip()]
     if missing:
         raise UnreadableFile(f"has no {' or '.join(repr(m) for m in missing)} field")
     return build_article(
@@ -389,7 +408,7 @@ def load_file(path: Path, max_bytes: int | None = None) -> Iterator[Article | Lo
         size = path.stat().st_size
         if max_bytes is not None and size > max_bytes:
             raise UnreadableFile(
-                f"is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit (raise NEWSRAG_MAX_FILE_MB to allow it)"
+                f"is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit (raise NEWSRAG_MAX_FILE_MB to allow it)"
             )
         if suffix in (".jsonl", ".json"):
             for where, record, error in _feed_records(path):

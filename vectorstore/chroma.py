@@ -162,7 +162,17 @@ class ChromaStore:
             self._call("passages", "upsert", ids=ids, documents=texts, embeddings=embeddings, metadatas=metadatas)
 
     def delete_passages(self, article_id: str) -> None:
-        self._call("passages", "delete", where={"article_id": article_id})
+        # Delete by id, not by `where`: after a writer was killed, Chroma's delete-by-where missed
+        # records that get-by-where still returned (seen with chromadb 1.5.9, embedded).
+        previous: list[str] = []
+        while True:
+            ids = self._call("passages", "get", where={"article_id": article_id}, include=[], limit=5000)["ids"]
+            if not ids:
+                return
+            if ids == previous:
+                raise StoreError(f"Chroma did not delete the passages of article '{article_id}'; the store may be damaged.")
+            self._call("passages", "delete", ids=ids)
+            previous = ids
 
     def count_passages(self) -> int:
         return self._call("passages", "count")
