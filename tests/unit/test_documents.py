@@ -453,18 +453,6 @@ def test_damaged_pdf_is_a_load_error_mentioning_pdf(tmp_path, data):
     assert "PDF" in error.error
 
 
-def test_reportlab_pdf_round_trip(tmp_path):
-    canvas_module = pytest.importorskip("reportlab.pdfgen.canvas")
-    path = tmp_path / "lab.pdf"
-    canvas = canvas_module.Canvas(str(path))
-    canvas.setTitle("Reportlab Title")
-    canvas.drawString(72, 720, "Reportlab wrote this sentence.")
-    canvas.save()
-    article = load_article(path)
-    assert "Reportlab wrote this sentence." in article.text
-    assert article.title == "Reportlab Title"
-
-
 # --- feeds ---------------------------------------------------------------------------------------
 
 GOOD_RECORDS = [
