@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install run test unit integration bench retrieval-bench browser clean
+.PHONY: install run test unit integration ingest-bench retrieval-bench clean
 
 install: $(STAMP)
 
@@ -36,6 +36,9 @@ unit:
 integration:
 	@$(MAKE) --no-print-directory install EXTRAS=dev
 	$(BIN)/python -m pytest -m integration
+
+ingest-bench: install
+	$(BIN)/python -m eval.ingest_bench
 
 retrieval-bench: install
 	$(BIN)/python -m eval.retrieval_bench --chunk-tokens 64,96,128,160,256,384

