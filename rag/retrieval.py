@@ -112,6 +112,8 @@ class HybridSearcher:
                 self.keyword.load()
             if not force and self.keyword.version == version:
                 return
+            if self.store.written_elsewhere(version):
+                self.store.refresh()
             complete = set(self.store.articles(where={"status": "complete"}))
 
             def passages():
@@ -133,6 +135,7 @@ class HybridSearcher:
         if not query:
             raise ValueError("The query is empty; type some words to search for.")
         k = k or self.settings.search_k
+        self.sync_keyword_index()  # first: it also re-opens an embedded store another process changed
         n = max(self.settings.search_candidates, k * 4)
         where = where or PassageFilter()
         records: dict[str, dict] = {}
@@ -143,7 +146,6 @@ class HybridSearcher:
                 records[record["id"]] = record
                 dense_score[record["id"]] = 1.0 - record["distance"]  # cosine similarity
         if mode in ("hybrid", "bm25"):
-            self.sync_keyword_index()
             bm25_score = {hit.id: hit.score for hit in self.keyword.search(query, n, where)}
             missing = [pid for pid in bm25_score if pid not in records]
             if missing:

@@ -55,6 +55,7 @@ class ChromaStore:
         self._passages = None
         self._articles = None
         self._lock = threading.Lock()
+        self._own_versions: set[str] = set()  # versions this process wrote
 
     @property
     def location(self) -> str:
@@ -269,9 +270,29 @@ class ChromaStore:
 
     def bump_version(self) -> str:
         version = uuid.uuid4().hex
+        self._own_versions.add(version)
         meta = self._call("articles", "get", ids=[_META_ID], include=["metadatas"])["metadatas"][0]
         self._call("articles", "update", ids=[_META_ID], metadatas=[{**meta, "version": version}])
         return version
+
+    def written_elsewhere(self, version: str) -> bool:
+        """True when `version` was set by another process (or another store object)."""
+        return version not in self._own_versions
+
+    def refresh(self) -> None:
+        """Re-open an embedded store so that writes by another process become visible.
+
+        Embedded Chroma keeps its vector index in memory per process: another process's additions reach
+        SQLite (get() sees them) but not this process's index until the client is created anew.
+        A Chroma server needs nothing of the kind.
+        """
+        if self.url:
+            return
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        with self._lock:
+            SharedSystemClient.clear_system_cache()
+            self._client = self._passages = self._articles = None
 
     def drop(self) -> None:
         """Delete both collections (tests and throw-away eval stores)."""
