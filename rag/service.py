@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from rag.answer import Answer, AnswerEngine
 from rag.config import Settings
 from rag.ingest import IngestReport, Ingestor, ProgressCallback
 from rag.retrieval import HybridSearcher, Mode, SearchHit, build_filter
@@ -49,6 +50,7 @@ class RagService:
         self.keyword = KeywordIndex(data_dir / "keyword" / index_name)
         self.searcher = HybridSearcher(self.store, self.keyword, self.embeddings, self.settings)
         self._ingestor = Ingestor(self.store, self.embeddings, self.settings)
+        self.answers = AnswerEngine(self.searcher, self.embeddings, self.settings)
         self._write_lock = threading.Lock()
 
     def warm_up(self) -> None:
@@ -90,6 +92,16 @@ class RagService:
         mode: Mode = "hybrid",
     ) -> list[SearchHit]:
         return self.searcher.search(query, k, build_filter(since, until, sources), mode)
+
+    def ask(self, question: str, history: list[dict] | None = None, since: str | None = None, until: str | None = None,
+            sources: list[str] | None = None, backend: str | None = None) -> Answer:
+        """A verified, cited answer (or an abstention) from the archive."""
+        return self.answers.answer(question, history, since, until, sources, backend)
+
+    def ask_stream(self, question: str, history: list[dict] | None = None, since: str | None = None,
+                   until: str | None = None, sources: list[str] | None = None, backend: str | None = None):
+        """Token events, then the verified answer event (see AnswerEngine.stream)."""
+        return self.answers.stream(question, history, since, until, sources, backend)
 
     def documents(self) -> list[dict]:
         """Stored articles, oldest first (undated last): id, title, date, date_source, source, url, passages."""

@@ -28,6 +28,23 @@ class KeywordHit:
     score: float
 
 
+# News abbreviations spelled out before tokenising, so "Gov. Haidai" matches a question about the governor.
+_ABBREVIATIONS = {
+    r"\bGov\.": "Governor", r"\bSen\.": "Senator", r"\bRep\.": "Representative", r"\bGen\.": "General",
+    r"\bLt\.": "Lieutenant", r"\bCol\.": "Colonel", r"\bMaj\.": "Major", r"\bCapt\.": "Captain",
+    r"\bSgt\.": "Sergeant", r"\bPres\.": "President", r"\bAmb\.": "Ambassador", r"\bDept\.": "Department",
+    r"\bU\.S\.": "United States US", r"\bU\.K\.": "United Kingdom UK", r"\bU\.N\.": "United Nations UN",
+}
+
+
+def expand_abbreviations(text: str) -> str:
+    import re
+
+    for pattern, replacement in _ABBREVIATIONS.items():
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
 def _stemmer():
     import Stemmer
 
@@ -52,6 +69,7 @@ class KeywordIndex:
 
         if self._stem is None:
             self._stem = _stemmer()
+        texts = [expand_abbreviations(text) for text in texts]
         return bm25s.tokenize(texts, stopwords="en", stemmer=self._stem, return_ids=False, show_progress=False)
 
     def build(self, passages: Iterable[dict], version: str) -> None:

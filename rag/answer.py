@@ -1,0 +1,281 @@
+"""The answer chain: rewrite -> retrieve -> weigh evidence -> number passages -> prompt -> LLM ->
+parse citations -> verify -> (fall back to extractive | abstain).
+
+Nothing the model writes reaches the user unless every sentence is backed by the passage it cites;
+when the evidence is weak, newsrag abstains without calling the model at all.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.runnables import RunnableLambda, RunnablePassthrough
+
+from prompts import load_prompt
+from rag.citations import Claim, content_terms, name_present, names_in, parse_citations, verify_claim
+from rag.config import Settings
+from rag.dates import time_hints
+from rag.extractive import Evidence, EvidenceScorer, answer_type, has_answer_type
+from rag.llm import BackendUnavailable, make_llm
+from rag.retrieval import HybridSearcher, SearchHit, build_filter
+
+ABSTAIN_TEXT = "The archive does not say."
+
+
+@dataclass
+class Citation:
+    n: int
+    article_id: str
+    title: str
+    date: str | None
+    source: str | None
+    quote: str  # the exact span of the passage that supports the claim
+    text: str  # the whole passage
+    start: int  # passage offsets in the article text
+    end: int
+    quote_start: int  # quote offsets in the passage text
+    quote_end: int
+
+
+@dataclass
+class Answer:
+    question: str
+    query: str  # the standalone question used for retrieval
+    answer: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    dropped: list[dict] = field(default_factory=list)
+    backend: str = ""
+    fallback: str | None = None  # why the extractive answer replaced the model's, if it did
+    timings: dict = field(default_factory=dict)
+    retrieved: list[str] = field(default_factory=list)  # article ids of the passages shown
+
+    def to_json(self) -> dict:
+        return {
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": [
+                {k: v for k, v in asdict(c).items() if k in ("n", "article_id", "title", "date", "source", "quote", "text", "start", "end")}
+                for c in self.citations
+            ],
+            "dropped": self.dropped,
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "backend": self.backend,
+            "fallback": self.fallback,
+            "question": self.question,
+            "query": self.query,
+            "retrieved": self.retrieved,
+        }
+
+
+def format_passages(hits: list[SearchHit]) -> str:
+    return "\n".join(
+        f"[{n}] ({hit.date or 'undated'}, {hit.source or 'unknown outlet'}) {' '.join(hit.text.split())}"
+        for n, hit in enumerate(hits, 1)
+    )
+
+
+def format_history(history: list[dict]) -> str:
+    return "\n".join(f"{turn.get('role', 'user')}: {turn.get('content', '')}" for turn in history[-6:])
+
+
+class AnswerEngine:
+    def __init__(self, searcher: HybridSearcher, embeddings, settings: Settings):
+        self.searcher = searcher
+        self.settings = settings
+        self.scorer = EvidenceScorer(embeddings)
+        self.chain = (
+            RunnablePassthrough.assign(query=RunnableLambda(self._rewrite_step))
+            | RunnablePassthrough.assign(hits=RunnableLambda(self._retrieve_step))
+            | RunnablePassthrough.assign(evidence=RunnableLambda(self._evidence_step))
+            | RunnablePassthrough.assign(retrieve_s=lambda x: time.perf_counter() - x["started"])
+            | RunnableLambda(self._respond_step)
+        )
+
+    # --- steps (shared by invoke and stream) ---------------------------------------------------
+
+    def _llm(self, backend: str | None):
+        return make_llm(self.settings, backend)
+
+    def _rewrite_step(self, inputs: dict) -> str:
+        """A follow-up question made standalone; the model's rewrite is kept only if it keeps the
+        question's own words, else the names from the last user turn are appended."""
+        question, history = inputs["question"], inputs.get("history") or []
+        user_turns = [t.get("content", "") for t in history if t.get("role", "user") == "user"]
+        if not user_turns:
+            return question
+        backend = inputs.get("backend") or self.settings.llm
+        if backend not in ("extractive", "fake"):
+            try:
+                rewrite = (load_prompt("rewrite") | self._llm(backend) | StrOutputParser()).invoke(
+                    {"history": format_history(history), "question": question}
+                )
+                rewrite = (rewrite.strip().splitlines() or [""])[0].strip()
+                own = content_terms(question)
+                if rewrite and len(rewrite) < 4 * len(question) + 80 and len(own & content_terms(rewrite)) >= len(own) / 2:
+                    return rewrite
+            except Exception:  # a failed rewrite must not fail the answer
+                pass
+        context = sorted(n for n in names_in(user_turns[-1]) if n not in question.lower())
+        return f"{question} ({', '.join(w.title() for w in context) if context else user_turns[-1]})"
+
+    def _retrieve_step(self, inputs: dict) -> list[SearchHit]:
+        hints = time_hints(inputs["question"], self.settings.reference_date or date.today())
+        where = build_filter(inputs.get("since") or hints.since, inputs.get("until") or hints.until, inputs.get("sources"))
+        hits = self.searcher.search(inputs["query"], self.settings.answer_passages, where)
+        if hints.prefer_recent:
+            hits.sort(key=lambda h: h.date or "", reverse=True)
+        return hits
+
+    def _evidence_step(self, inputs: dict) -> list[Evidence]:
+        return self.scorer.score(inputs["query"], [hit.text for hit in inputs["hits"]]) if inputs["hits"] else []
+
+    def _weak(self, inputs: dict) -> bool:
+        evidence = inputs["evidence"]
+        if not evidence:
+            return True
+        best = evidence[0]
+        return best.score < self.settings.abstain_threshold or (answer_type(inputs["question"]) != "any" and not best.typed)
+
+    def _respond_step(self, inputs: dict) -> Answer:
+        *_, last = self._respond(inputs)
+        return last["answer"]
+
+    def _respond(self, inputs: dict) -> Iterator[dict]:
+        """Token events while the model writes, then the verified answer event."""
+        backend = inputs.get("backend") or self.settings.llm
+        started = time.perf_counter()
+        if self._weak(inputs):
+            result = self._abstain(inputs)
+        elif backend == "extractive":
+            result = self._extractive(inputs, None)
+        else:
+            pieces: list[str] = []
+            failure = None
+            try:
+                generation = self._generation(backend)
+                for piece in generation.stream({"passages": format_passages(inputs["hits"]), "question": inputs["question"]}):
+                    pieces.append(piece)
+                    yield {"event": "token", "text": piece}
+                    if time.perf_counter() - started > self.settings.llm_timeout_s:
+                        failure = f"the {backend} backend took longer than {self.settings.llm_timeout_s:g}s"
+                        break
+            except BackendUnavailable:
+                raise
+            except Exception as exc:
+                failure = f"the {backend} backend failed ({exc.__class__.__name__}: {str(exc)[:160]})"
+            result = self._extractive(inputs, failure) if failure else self._verify(inputs, "".join(pieces))
+        result.timings["generate_s"] = time.perf_counter() - started
+        result.timings["retrieve_s"] = inputs.get("retrieve_s", 0.0)
+        yield {"event": "answer", "answer": result}
+
+    def _generation(self, backend: str):
+        return load_prompt("answer") | self._llm(backend) | StrOutputParser()
+
+    # --- outcomes ------------------------------------------------------------------------------
+
+    def _base(self, inputs: dict, **kwargs) -> Answer:
+        return Answer(
+            question=inputs["question"], query=inputs["query"], backend=inputs.get("backend") or self.settings.llm,
+            retrieved=[hit.article_id for hit in inputs["hits"]], **kwargs,
+        )
+
+    def _abstain(self, inputs: dict, dropped: list[dict] | None = None) -> Answer:
+        return self._base(inputs, answer=ABSTAIN_TEXT, abstained=True, dropped=dropped or [])
+
+    def _citation(self, hits: list[SearchHit], n: int, quote_start: int, quote_end: int) -> Citation:
+        hit = hits[n - 1]
+        return Citation(n, hit.article_id, hit.title, hit.date, hit.source, hit.text[quote_start:quote_end], hit.text,
+                        hit.start, hit.end, quote_start, quote_end)
+
+    def _extractive(self, inputs: dict, reason: str | None, dropped: list[dict] | None = None) -> Answer:
+        best = inputs["evidence"][0]
+        text = f"“{best.sentence}” [{best.passage}]"
+        return self._base(
+            inputs, answer=text, abstained=False, dropped=dropped or [], fallback=reason,
+            citations=[self._citation(inputs["hits"], best.passage, best.start, best.end)],
+        )
+
+    def _off_topic(self, inputs: dict, claim: str, passage: int, quote: str) -> str | None:
+        """Why a supported sentence still does not answer the question, or None.
+
+        A small model often copies a true sentence about something else: the sentence (or the quote it
+        rests on) must name one of the question's names, and its quote must score close to the best
+        evidence sentence for the question.
+        """
+        question_names = names_in(inputs["question"])
+        haystack = f"{claim} {quote}".lower()
+        if question_names and not any(name_present(name, haystack) for name in question_names):
+            return f"is about something else (names none of: {', '.join(sorted(question_names))})"
+        evidence = inputs["evidence"]
+        scores = [e.score for e in evidence if e.passage == passage and e.sentence.strip() == quote.strip()]
+        if evidence and scores and scores[0] < 0.8 * evidence[0].score:
+            return "rests on a passage sentence that answers the question less well than another one"
+        return None
+
+    def _verify(self, inputs: dict, raw: str) -> Answer:
+        hits: list[SearchHit] = inputs["hits"]
+        passages = [hit.text for hit in hits]
+        claims = parse_citations(raw, len(hits))
+        kept: list[tuple[Claim, object]] = []
+        dropped: list[dict] = []
+        for claim in claims:
+            if claim.text.strip().rstrip(".").lower() == ABSTAIN_TEXT.rstrip(".").lower():
+                dropped.append({"sentence": claim.text, "reason": "the model said the archive does not say"})
+                continue
+            if claim.dropped_markers:
+                dropped.append({"sentence": claim.text, "reason": f"cited passages that were not shown: {claim.dropped_markers}"})
+            if not claim.cited:
+                # Small models often forget the marker: check the sentence against every passage instead.
+                claim.cited = list(range(1, len(hits) + 1))
+            verdict = verify_claim(claim, passages, inputs["question"])
+            if not verdict.supported:
+                dropped.append({"sentence": claim.text, "reason": verdict.reason})
+                continue
+            off_topic = self._off_topic(inputs, claim.text, verdict.passage, verdict.quote)
+            if off_topic:
+                dropped.append({"sentence": claim.text, "reason": off_topic})
+                continue
+            claim.cited = [verdict.passage]
+            kept.append((claim, verdict))
+        answer_text = " ".join(f"{claim.text.rstrip()} [{claim.cited[0]}]" for claim, _ in kept)
+        kind = answer_type(inputs["question"])
+        if not kept:
+            return self._extractive(inputs, "no sentence of the model's answer was supported by its passages", dropped)
+        if kind != "any" and not has_answer_type(answer_text, kind, inputs["question"]):
+            dropped.extend({"sentence": c.text, "reason": f"does not give the {kind} the question asks for"} for c, _ in kept)
+            return self._extractive(inputs, f"the model's answer did not give the {kind} asked for", dropped)
+        citations = []
+        for claim, verdict in kept:
+            passage = passages[verdict.passage - 1]
+            quote_start = passage.find(verdict.quote) if verdict.quote else 0
+            quote_end = quote_start + len(verdict.quote) if verdict.quote else len(passage)
+            citations.append(self._citation(hits, verdict.passage, max(quote_start, 0), quote_end))
+        return self._base(inputs, answer=answer_text, abstained=False, dropped=dropped,
+                          citations=list({c.n: c for c in citations}.values()))
+
+    # --- public --------------------------------------------------------------------------------
+
+    def _inputs(self, question: str, history, since, until, sources, backend) -> dict:
+        question = (question or "").strip()
+        if not question:
+            raise ValueError("The question is empty; ask something about the archive.")
+        return {"question": question, "history": history or [], "since": since, "until": until,
+                "sources": sources, "backend": backend, "started": time.perf_counter()}
+
+    def answer(self, question: str, history=None, since=None, until=None, sources=None, backend=None) -> Answer:
+        return self.chain.invoke(self._inputs(question, history, since, until, sources, backend))
+
+    def stream(self, question: str, history=None, since=None, until=None, sources=None, backend=None) -> Iterator[dict]:
+        """Events: {"event": "token", "text"} while the model writes, then {"event": "answer", "answer": Answer}."""
+        inputs = self._inputs(question, history, since, until, sources, backend)
+        started = time.perf_counter()
+        inputs["query"] = self._rewrite_step(inputs)
+        inputs["hits"] = self._retrieve_step(inputs)
+        inputs["evidence"] = self._evidence_step(inputs)
+        inputs["retrieve_s"] = time.perf_counter() - started
+        yield from self._respond(inputs)

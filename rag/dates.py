@@ -1,0 +1,45 @@
+"""Dates in questions: "as of June 10, 2022", "in June 2022", "last week", "latest"."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from rag.documents import parse_date
+
+_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?"
+_DATE = rf"(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|{_MONTH}\s+\d{{4}}|\d{{4}})"
+
+
+@dataclass
+class TimeHints:
+    since: str | None = None
+    until: str | None = None
+    prefer_recent: bool = False
+
+
+def time_hints(question: str, today: date | None = None) -> TimeHints:
+    """Date limits a question implies; relative phrases resolve against `today`."""
+    today = today or date.today()
+    q = question.strip()
+    hints = TimeHints()
+    if match := re.search(rf"\b(?:as of|by|before|until|up to)\s+({_DATE})", q, re.IGNORECASE):
+        hints.until = parse_date(match.group(1))
+    if match := re.search(rf"\b(?:since|after|from)\s+({_DATE})", q, re.IGNORECASE):
+        hints.since = parse_date(match.group(1))
+    if not (hints.since or hints.until):
+        if match := re.search(rf"\bin\s+({_MONTH}\s+\d{{4}})\b", q, re.IGNORECASE):
+            hints.since = hints.until = parse_date(match.group(1))
+    relative = {
+        "yesterday": (1, 1), "today": (0, 0), "this week": (today.weekday(), 0), "last week": (7 + today.weekday(), today.weekday() + 1),
+        "past week": (7, 0), "last month": (31, 0), "past month": (31, 0), "last year": (365, 0), "past year": (365, 0),
+    }
+    for phrase, (back_from, back_to) in relative.items():
+        if re.search(rf"\b{phrase}\b", q, re.IGNORECASE):
+            hints.since = (today - timedelta(days=back_from)).isoformat()
+            hints.until = (today - timedelta(days=back_to)).isoformat()
+            break
+    if re.search(r"\b(latest|most recent|newest|currently|now|so far)\b", q, re.IGNORECASE):
+        hints.prefer_recent = True
+    return hints

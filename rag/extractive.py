@@ -1,0 +1,103 @@
+"""Sentence-level evidence: find the passage sentences that best answer a question, and how well.
+
+Used three ways: as the `extractive` backend's answer (no LLM), as the fallback when an LLM answer
+does not survive verification, and as the evidence score that decides whether to abstain before any
+LLM is called.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from vectorstore.keyword import expand_abbreviations
+from rag.citations import content_terms, dates_in, names_in, numbers_in, sentence_spans
+
+AnswerType = Literal["number", "date", "person", "place", "any"]
+
+_TYPE_PATTERNS: list[tuple[AnswerType, str]] = [
+    ("number", r"\bhow (many|much|far|long|large|big|old)\b|\bwhat (percentage|percent|share|proportion|number|figure|amount)\b|\bhow many\b"),
+    ("date", r"^\s*(when|on what (day|date))\b|\bwhat (date|day|year|month|weekday)\b|\b(on )?which (day|date|year|month|weekday)\b|\bwhen did\b"),
+    ("person", r"^\s*who\b|\bwhose\b|\bwhich (official|minister|governor|mayor|leader|analyst|president|person|commander|spokes\w*|reporter|general|head|ambassador)\b|\bwho\b"),
+    ("place", r"^\s*where\b|\bwhich (city|town|country|region|river|port|village|province|state|capital)\b|\bin which (city|town|country|region)\b"),
+]
+
+
+def answer_type(question: str) -> AnswerType:
+    for kind, pattern in _TYPE_PATTERNS:
+        if re.search(pattern, question, re.IGNORECASE):
+            return kind
+    return "any"
+
+
+def has_answer_type(sentence: str, kind: AnswerType, question: str) -> bool:
+    """Does the sentence hold something of the asked type that the question does not already say?"""
+    if kind == "number":
+        new_numbers = numbers_in(sentence) - numbers_in(question)
+        return bool(new_numbers) or bool(re.search(r"\b(hundreds|thousands|dozens|millions|half|several)\b", sentence, re.I))
+    if kind == "date":
+        return bool(dates_in(sentence) - dates_in(question)) or bool(
+            re.search(r"\b(1[89]|20)\d{2}\b|\b(yesterday|today|last (week|month|year)|earlier this|this month)\b", sentence, re.I)
+        )
+    if kind in ("person", "place"):
+        return bool(names_in(sentence) - names_in(question))
+    return True
+
+
+@dataclass
+class Evidence:
+    passage: int  # 1-based number of the passage in the list given
+    sentence: str
+    start: int  # offsets of the sentence inside the passage text
+    end: int
+    score: float
+    typed: bool  # holds something of the asked answer type
+
+
+class EvidenceScorer:
+    """Scores every sentence of the given passages against a question.
+
+    score = 0.5 * dense cosine (question vs sentence) + 0.4 * IDF-weighted share of the question's
+    content words found in the sentence + 0.1 * passage rank prior; halved when the question asks for a
+    number, date, person or place and the sentence has none that the question does not already name.
+    """
+
+    def __init__(self, embeddings):
+        self.embeddings = embeddings
+
+    def score(self, question: str, passages: list[str]) -> list[Evidence]:
+        candidates: list[tuple[int, int, int, str]] = []
+        for number, text in enumerate(passages, 1):
+            for start, end in sentence_spans(text):
+                sentence = text[start:end]
+                if len(re.findall(r"\w+", sentence)) >= 4:
+                    candidates.append((number, start, end, sentence))
+        if not candidates:
+            return []
+        kind = answer_type(question)
+        q_terms = content_terms(question)
+        sentence_terms = [content_terms(c[3]) for c in candidates]
+        df: dict[str, int] = {}
+        for terms in sentence_terms:
+            for term in terms:
+                df[term] = df.get(term, 0) + 1
+        n = len(candidates)
+        idf = {t: math.log(1 + n / (1 + df.get(t, 0))) for t in q_terms}
+        total = sum(idf.values()) or 1.0
+        texts = [question] + [expand_abbreviations(c[3]) for c in candidates]
+        vectors = np.asarray(self.embeddings.embed_documents(texts), dtype=np.float32)
+        dense = vectors[1:] @ vectors[0]
+        results = []
+        for index, (number, start, end, sentence) in enumerate(candidates):
+            lexical = sum(idf[t] for t in q_terms & sentence_terms[index]) / total
+            typed = has_answer_type(sentence, kind, question)
+            score = 0.5 * float(dense[index]) + 0.4 * lexical + 0.1 / number
+            if kind != "any" and not typed:
+                score *= 0.5
+            results.append(Evidence(number, sentence, start, end, score, typed))
+        results.sort(key=lambda e: -e.score)
+        return results

