@@ -42,7 +42,7 @@ def run(dataset: Path, corpus: Path, backend: str, data_dir: Path | None = None)
             rows.append({
                 "id": q.id, "type": q.type, "question": q.question, "gold": q.answers, "sources": q.sources,
                 "answer": answer.answer, "abstained": answer.abstained, "fallback": answer.fallback,
-                "cited": sorted(cited), "seconds": round(seconds, 3),
+                "cited": sorted(cited), "evidence": round(answer.evidence, 3), "seconds": round(seconds, 3),
                 "correct": (not answer.abstained and alias_in_answer(answer.answer, q.answers)) if q.answerable else answer.abstained,
                 "gold_citation": bool(cited & set(q.sources)) if q.answerable and not answer.abstained else None,
             })

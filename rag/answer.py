@@ -53,6 +53,7 @@ class Answer:
     fallback: str | None = None  # why the extractive answer replaced the model's, if it did
     timings: dict = field(default_factory=dict)
     retrieved: list[str] = field(default_factory=list)  # article ids of the passages shown
+    evidence: float = 0.0  # score of the best evidence sentence; below NEWSRAG_ABSTAIN_THRESHOLD -> abstain
 
     def to_json(self) -> dict:
         return {
@@ -69,6 +70,7 @@ class Answer:
             "question": self.question,
             "query": self.query,
             "retrieved": self.retrieved,
+            "evidence": round(self.evidence, 3),
         }
 
 
@@ -132,7 +134,8 @@ class AnswerEngine:
         return hits
 
     def _evidence_step(self, inputs: dict) -> list[Evidence]:
-        return self.scorer.score(inputs["query"], [hit.text for hit in inputs["hits"]]) if inputs["hits"] else []
+        hits = inputs["hits"]
+        return self.scorer.score(inputs["query"], [hit.text for hit in hits], [hit.title for hit in hits]) if hits else []
 
     def _weak(self, inputs: dict) -> bool:
         evidence = inputs["evidence"]
@@ -181,7 +184,8 @@ class AnswerEngine:
     def _base(self, inputs: dict, **kwargs) -> Answer:
         return Answer(
             question=inputs["question"], query=inputs["query"], backend=inputs.get("backend") or self.settings.llm,
-            retrieved=[hit.article_id for hit in inputs["hits"]], **kwargs,
+            retrieved=[hit.article_id for hit in inputs["hits"]],
+            evidence=inputs["evidence"][0].score if inputs["evidence"] else 0.0, **kwargs,
         )
 
     def _abstain(self, inputs: dict, dropped: list[dict] | None = None) -> Answer:

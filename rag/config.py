@@ -70,7 +70,7 @@ class Settings(BaseSettings):
 
     answer_passages: int = Field(4, ge=1, description="Passages shown to the model for an answer.")
     abstain_threshold: float = Field(
-        0.45, ge=0, le=1, description="Evidence score below which newsrag abstains instead of answering."
+        0.40, ge=0, le=1, description="Evidence score below which newsrag abstains instead of answering."
     )
     reference_date: date | None = Field(
         None, description="Date that 'last week' or 'latest' resolve against (default: today)."

@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 
 from vectorstore.keyword import expand_abbreviations
-from rag.citations import content_terms, dates_in, names_in, numbers_in, sentence_spans
+from rag.citations import content_terms, dates_in, name_present, names_in, numbers_in, sentence_spans
 
 AnswerType = Literal["number", "date", "person", "place", "any"]
 
@@ -43,9 +43,35 @@ def has_answer_type(sentence: str, kind: AnswerType, question: str) -> bool:
         return bool(dates_in(sentence) - dates_in(question)) or bool(
             re.search(r"\b(1[89]|20)\d{2}\b|\b(yesterday|today|last (week|month|year)|earlier this|this month)\b", sentence, re.I)
         )
-    if kind in ("person", "place"):
+    if kind == "person":
+        return bool(person_names(sentence) - names_in(question))
+    if kind == "place":
         return bool(names_in(sentence) - names_in(question))
     return True
+
+
+_TITLES = (r"(?:Gov\.|Governor|Mayor|President|Minister|Prime Minister|Gen\.|General|Mr\.|Mrs\.|Ms\.|Dr\.|"
+           r"spokesman|spokeswoman|analyst|leader|head|ambassador|commander|official|reporter|chief)")
+
+
+def person_names(text: str) -> set[str]:
+    """Lower-cased words of likely person names: runs of two or more capitalised words (Serhiy Haidai),
+    or a capitalised word right after a title (Gov. Haidai) or before/after "said"."""
+    found: set[str] = set()
+    for match in re.finditer(r"\b([A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)+)\b", text):
+        words = match.group(1).split()
+        found.update(w.lower() for w in words if w.lower() not in names_blocklist())
+    for match in re.finditer(rf"{_TITLES}\s+([A-Z][a-z'’-]+)|\b([A-Z][a-z'’-]+)\s+said\b|\bsaid\s+([A-Z][a-z'’-]+)", text):
+        word = next(g for g in match.groups() if g)
+        if word.lower() not in names_blocklist():
+            found.add(word.lower())
+    return found & names_in(text)
+
+
+def names_blocklist() -> set[str]:
+    from rag.citations import _NOT_NAMES
+
+    return _NOT_NAMES
 
 
 @dataclass
@@ -69,7 +95,7 @@ class EvidenceScorer:
     def __init__(self, embeddings):
         self.embeddings = embeddings
 
-    def score(self, question: str, passages: list[str]) -> list[Evidence]:
+    def score(self, question: str, passages: list[str], titles: list[str] | None = None) -> list[Evidence]:
         candidates: list[tuple[int, int, int, str]] = []
         for number, text in enumerate(passages, 1):
             for start, end in sentence_spans(text):
@@ -80,6 +106,7 @@ class EvidenceScorer:
             return []
         kind = answer_type(question)
         q_terms = content_terms(question)
+        q_names = names_in(question)
         sentence_terms = [content_terms(c[3]) for c in candidates]
         df: dict[str, int] = {}
         for terms in sentence_terms:
@@ -98,6 +125,11 @@ class EvidenceScorer:
             score = 0.5 * float(dense[index]) + 0.4 * lexical + 0.1 / number
             if kind != "any" and not typed:
                 score *= 0.5
+            if q_names:
+                # The question's own names (places, people) should appear where its answer is.
+                context = f"{passages[number - 1]} {titles[number - 1] if titles else ''}".lower()
+                covered = sum(name_present(name, context) for name in q_names) / len(q_names)
+                score *= 0.5 + 0.5 * covered
             results.append(Evidence(number, sentence, start, end, score, typed))
         results.sort(key=lambda e: -e.score)
         return results
