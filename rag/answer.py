@@ -86,9 +86,10 @@ def format_history(history: list[dict]) -> str:
 
 
 class AnswerEngine:
-    def __init__(self, searcher: HybridSearcher, embeddings, settings: Settings):
+    def __init__(self, searcher: HybridSearcher, embeddings, settings: Settings, llm=None):
         self.searcher = searcher
         self.settings = settings
+        self._llm_override = llm  # a chat model to use whatever the backend (tests, embedding apps)
         self.scorer = EvidenceScorer(embeddings)
         self.chain = (
             RunnablePassthrough.assign(query=RunnableLambda(self._rewrite_step))
@@ -101,7 +102,7 @@ class AnswerEngine:
     # --- steps (shared by invoke and stream) ---------------------------------------------------
 
     def _llm(self, backend: str | None):
-        return make_llm(self.settings, backend)
+        return self._llm_override if self._llm_override is not None else make_llm(self.settings, backend)
 
     def _rewrite_step(self, inputs: dict) -> str:
         """A follow-up question made standalone; the model's rewrite is kept only if it keeps the
@@ -110,19 +111,22 @@ class AnswerEngine:
         user_turns = [t.get("content", "") for t in history if t.get("role", "user") == "user"]
         if not user_turns:
             return question
+        context = sorted(n for n in names_in(user_turns[-1]) if n not in question.lower())
         backend = inputs.get("backend") or self.settings.llm
-        if backend not in ("extractive", "fake"):
+        if backend != "extractive":
             try:
                 rewrite = (load_prompt("rewrite") | self._llm(backend) | StrOutputParser()).invoke(
                     {"history": format_history(history), "question": question}
                 )
                 rewrite = (rewrite.strip().splitlines() or [""])[0].strip()
                 own = content_terms(question)
-                if rewrite and len(rewrite) < 4 * len(question) + 80 and len(own & content_terms(rewrite)) >= len(own) / 2:
+                keeps_question = len(own & content_terms(rewrite)) >= len(own) / 2
+                # A follow-up with no names of its own must pick some up from the conversation.
+                resolved = bool(names_in(question)) or not context or any(n in rewrite.lower() for n in context)
+                if rewrite and len(rewrite) < 4 * len(question) + 80 and keeps_question and resolved:
                     return rewrite
             except Exception:  # a failed rewrite must not fail the answer
                 pass
-        context = sorted(n for n in names_in(user_turns[-1]) if n not in question.lower())
         return f"{question} ({', '.join(w.title() for w in context) if context else user_turns[-1]})"
 
     def _retrieve_step(self, inputs: dict) -> list[SearchHit]:

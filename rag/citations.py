@@ -13,7 +13,7 @@ from functools import lru_cache
 from vectorstore.keyword import expand_abbreviations
 
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[-–,]\s*\d+)*)\s*\]")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“‘(]?[A-Z0-9])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“‘(]?[A-Z0-9\[])")
 _ABBREVIATIONS = ("Gov.", "Mr.", "Mrs.", "Ms.", "Dr.", "Gen.", "Sen.", "Rep.", "St.", "Lt.", "Col.", "Maj.",
                   "Capt.", "Sgt.", "Prof.", "U.S.", "U.K.", "U.N.", "Jan.", "Feb.", "Aug.", "Sept.", "Sep.",
                   "Oct.", "Nov.", "Dec.", "No.", "vs.", "etc.", "Inc.", "Co.", "Corp.", "Ltd.", "Jr.", "Sr.")

@@ -127,6 +127,45 @@ def search(
         out.print(f"    {escape(hit.text)}\n", soft_wrap=True)
 
 
+LLM_BACKENDS = ("llamacpp", "openai", "ollama", "extractive", "fake")
+
+
+@app.command()
+@_guard
+def ask(
+    question: Annotated[str, typer.Argument(help="A question about the archive.")],
+    llm: Annotated[Optional[str], typer.Option(help="Backend: llamacpp, openai, ollama or extractive (default: NEWSRAG_LLM).")] = None,
+    since: Annotated[Optional[str], typer.Option(help="Only articles dated on or after this date.")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Only articles dated on or before this date.")] = None,
+    source: Annotated[Optional[list[str]], typer.Option(help="Only this outlet (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+):
+    """A short answer with numbered citations, or "The archive does not say."."""
+    if llm is not None and llm not in LLM_BACKENDS:
+        _fail(f"--llm must be one of {', '.join(LLM_BACKENDS)} (got '{llm}').")
+    service = _service()
+    answer = None
+    live = out.is_terminal and not as_json
+    for event in service.ask_stream(question, since=since, until=until, sources=source, backend=llm):
+        if event["event"] == "token" and live:
+            out.print(escape(event["text"]), end="", style="dim")
+        elif event["event"] == "answer":
+            answer = event["answer"]
+    if as_json:
+        out.print_json(json.dumps(answer.to_json(), ensure_ascii=False))
+        return
+    if live:
+        out.print("\r\033[K", end="")  # the draft is replaced by the verified answer
+    out.print(escape(answer.answer))
+    if answer.fallback:
+        err.print(f"[dim](model answer replaced by a quoted passage: {escape(answer.fallback)})[/dim]")
+    for citation in answer.citations:
+        out.print(
+            f"  [{citation.n}] {escape(citation.title)} — {escape(citation.source or 'unknown outlet')}, "
+            f"{citation.date or 'undated'} ({escape(citation.article_id)})\n      “{escape(citation.quote)}”"
+        )
+
+
 @app.command()
 @_guard
 def docs(as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False):

@@ -33,7 +33,7 @@ def make_embeddings(settings: Settings):
 class RagService:
     """Ingestion, search and the article list over one store. Creating it is cheap: nothing loads until used."""
 
-    def __init__(self, settings: Settings | None = None):
+    def __init__(self, settings: Settings | None = None, llm=None):
         self.settings = settings or Settings()
         self.embeddings = make_embeddings(self.settings)
         data_dir = Path(self.settings.data_dir)
@@ -50,7 +50,7 @@ class RagService:
         self.keyword = KeywordIndex(data_dir / "keyword" / index_name)
         self.searcher = HybridSearcher(self.store, self.keyword, self.embeddings, self.settings)
         self._ingestor = Ingestor(self.store, self.embeddings, self.settings)
-        self.answers = AnswerEngine(self.searcher, self.embeddings, self.settings)
+        self.answers = AnswerEngine(self.searcher, self.embeddings, self.settings, llm=llm)
         self._write_lock = threading.Lock()
 
     def warm_up(self) -> None:
