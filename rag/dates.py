@@ -12,6 +12,15 @@ _MONTH = r"(?:January|February|March|April|May|June|July|August|September|Octobe
 _DATE = rf"(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|{_MONTH}\s+\d{{4}}|\d{{4}})"
 
 
+AS_OF_GRACE_DAYS = 3
+
+
+def _plus_days(iso: str | None, days: int) -> str | None:
+    if not iso or len(iso) != 10:
+        return iso
+    return (date.fromisoformat(iso) + timedelta(days=days)).isoformat()
+
+
 @dataclass
 class TimeHints:
     since: str | None = None
@@ -25,7 +34,9 @@ def time_hints(question: str, today: date | None = None) -> TimeHints:
     q = question.strip()
     hints = TimeHints()
     if match := re.search(rf"\b(?:as of|by|before|until|up to)\s+({_DATE})", q, re.IGNORECASE):
-        hints.until = parse_date(match.group(1))
+        # News of a day is often published a day or two later: reports up to AS_OF_GRACE_DAYS after the
+        # date still describe the situation on it.
+        hints.until = _plus_days(parse_date(match.group(1)), AS_OF_GRACE_DAYS)
     if match := re.search(rf"\b(?:since|after|from)\s+({_DATE})", q, re.IGNORECASE):
         hints.since = parse_date(match.group(1))
     if not (hints.since or hints.until):

@@ -60,12 +60,23 @@ def person_names(text: str) -> set[str]:
     found: set[str] = set()
     for match in re.finditer(r"\b([A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)+)\b", text):
         words = match.group(1).split()
-        found.update(w.lower() for w in words if w.lower() not in names_blocklist())
+        found.update(w.lower() for w in words if w.lower() not in names_blocklist() and not _role_or_demonym(w))
     for match in re.finditer(rf"{_TITLES}\s+([A-Z][a-z'’-]+)|\b([A-Z][a-z'’-]+)\s+said\b|\bsaid\s+([A-Z][a-z'’-]+)", text):
         word = next(g for g in match.groups() if g)
         if word.lower() not in names_blocklist():
             found.add(word.lower())
     return found & names_in(text)
+
+
+_ROLES = {"minister", "foreign", "prime", "president", "governor", "mayor", "general", "defense", "defence",
+          "interior", "deputy", "chief", "head", "secretary", "state", "staff", "army", "armed", "forces",
+          "ministry", "republic", "people", "institute", "council", "university", "regional", "news", "photo"}
+
+
+def _role_or_demonym(word: str) -> bool:
+    """Titles, institutions and nationality adjectives ("Russian Foreign Minister") are not person names."""
+    lower = word.lower()
+    return lower in _ROLES or lower.endswith(("ian", "ese", "ish"))
 
 
 def names_blocklist() -> set[str]:

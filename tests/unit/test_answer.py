@@ -128,13 +128,13 @@ def test_prompt_injection_in_an_article_is_not_obeyed(fake_settings, tmp_path):
 def test_date_filters_from_the_question(fake_settings):
     service, _ = service_with(fake_settings)
     answer = service.ask("As of June 10, 2022, who was Luhansk governor?", backend="extractive")
-    assert all(c.date <= "2022-06-10" for c in answer.citations)
+    assert answer.citations and all(c.date <= "2022-06-13" for c in answer.citations)
 
 
 def test_time_hints():
     from datetime import date
 
-    assert time_hints("What happened as of June 10, 2022?").until == "2022-06-10"
+    assert time_hints("What happened as of June 10, 2022?").until == "2022-06-13"  # 3 days' grace
     assert (time_hints("fighting in June 2022").since, time_hints("fighting in June 2022").until) == ("2022-06", "2022-06")
     hints = time_hints("What happened last week?", today=date(2022, 6, 15))
     assert (hints.since, hints.until) == ("2022-06-06", "2022-06-12")
