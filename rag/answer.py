@@ -16,7 +16,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
 from prompts import load_prompt
-from rag.citations import Claim, content_terms, name_present, names_in, parse_citations, verify_claim
+from rag.citations import Claim, content_terms, name_present, names_in, numbers_in, parse_citations, verify_claim
 from rag.config import Settings
 from rag.dates import time_hints
 from rag.extractive import Evidence, EvidenceScorer, answer_type, has_answer_type
@@ -219,6 +219,14 @@ class AnswerEngine:
         haystack = f"{claim} {quote}".lower()
         if question_names and not any(name_present(name, haystack) for name in question_names):
             return f"is about something else (names none of: {', '.join(sorted(question_names))})"
+        question_terms = content_terms(inputs["question"])
+        novel = content_terms(claim) - question_terms
+        backed = novel & content_terms(quote)
+        new_facts = (numbers_in(claim) - numbers_in(inputs["question"])) | (names_in(claim) - names_in(inputs["question"]))
+        quote_facts = numbers_in(quote) | names_in(quote)
+        adds_fact = bool(new_facts & quote_facts)
+        if not adds_fact and (len(backed) < 2 or len(backed) < len(novel) / 2):
+            return "restates the question instead of answering it from the passage"
         evidence = inputs["evidence"]
         scores = [e.score for e in evidence if e.passage == passage and e.sentence.strip() == quote.strip()]
         if evidence and scores and scores[0] < 0.8 * evidence[0].score:
@@ -250,7 +258,7 @@ class AnswerEngine:
                 continue
             claim.cited = [verdict.passage]
             kept.append((claim, verdict))
-        answer_text = " ".join(f"{claim.text.rstrip()} [{claim.cited[0]}]" for claim, _ in kept)
+        answer_text = " ".join(f"{claim.text.strip().lstrip(':;,-–— ').rstrip()} [{claim.cited[0]}]" for claim, _ in kept)
         kind = answer_type(inputs["question"])
         if not kept:
             return self._extractive(inputs, "no sentence of the model's answer was supported by its passages", dropped)
