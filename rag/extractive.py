@@ -22,8 +22,8 @@ AnswerType = Literal["number", "date", "person", "place", "any"]
 _TYPE_PATTERNS: list[tuple[AnswerType, str]] = [
     ("number", r"\bhow (many|much|far|long|large|big|old)\b|\bwhat (percentage|percent|share|proportion|number|figure|amount)\b|\bhow many\b"),
     ("date", r"^\s*(when|on what (day|date))\b|\bwhat (date|day|year|month|weekday)\b|\b(on )?which (day|date|year|month|weekday)\b|\bwhen did\b"),
-    ("person", r"^\s*who\b|\bwhose\b|\bwhich (official|minister|governor|mayor|leader|analyst|president|person|commander|spokes\w*|reporter|general|head|ambassador)\b|\bwho\b"),
-    ("place", r"^\s*where\b|\bwhich (city|town|country|region|river|port|village|province|state|capital)\b|\bin which (city|town|country|region)\b"),
+    ("person", r"^\s*who\b|\bwhose\b|\bwhich (\w+ )?(official|minister|governor|mayor|leader|analyst|president|person|commander|spokes\w*|reporter|general|head|ambassador)\b|\bwho\b"),
+    ("place", r"^\s*where\b|\bwhich (\w+ )?(city|town|country|region|river|port|village|province|state|capital)\b|\bin which (city|town|country|region)\b"),
 ]
 
 
@@ -70,7 +70,10 @@ def person_names(text: str) -> set[str]:
 
 _ROLES = {"minister", "foreign", "prime", "president", "governor", "mayor", "general", "defense", "defence",
           "interior", "deputy", "chief", "head", "secretary", "state", "staff", "army", "armed", "forces",
-          "ministry", "republic", "people", "institute", "council", "university", "regional", "news", "photo"}
+          "ministry", "republic", "people", "institute", "council", "university", "regional", "news", "photo",
+          # places, so that "Black Sea" or "Azot Plant" do not pass for a person
+          "sea", "river", "ocean", "region", "oblast", "city", "plant", "complex", "street", "square", "bridge",
+          "port", "station", "black", "north", "south", "east", "west", "central", "eastern", "western"}
 
 
 def _role_or_demonym(word: str) -> bool:
