@@ -5,6 +5,7 @@ Constructing a backend is cheap; the embedded model loads on first use, once per
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import re
 import threading
@@ -39,6 +40,17 @@ def bundled_model_path() -> Path:
 
 _llamacpp_cache: dict[tuple, BaseChatModel] = {}
 _llamacpp_lock = threading.Lock()
+
+
+@atexit.register
+def _close_llamacpp_models() -> None:
+    """Free llama.cpp models before interpreter teardown; left to Llama.__del__ they raise at exit."""
+    with _llamacpp_lock:
+        for model in _llamacpp_cache.values():
+            client = getattr(model, "client", None)
+            if client is not None:
+                client.close()
+        _llamacpp_cache.clear()
 
 
 def _llamacpp(settings: Settings) -> BaseChatModel:
