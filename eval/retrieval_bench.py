@@ -19,22 +19,12 @@ import time
 from pathlib import Path
 
 from eval.gold import DATASETS, GoldQuestion, load_gold
+from eval.metrics import retrieval_scores
 from rag.config import Settings
 from rag.service import RagService
 
 ROOT = Path(__file__).resolve().parent.parent
 MODES = ("dense", "bm25", "hybrid")
-
-
-def score_ranking(ranked_articles: list[str], gold: set[str]) -> dict[str, float]:
-    """Metrics for one question from the article ids of its ranked passages (best first)."""
-    first = next((rank for rank, article in enumerate(ranked_articles[:10], 1) if article in gold), None)
-    return {
-        "recall@1": float(bool(gold & set(ranked_articles[:1]))),
-        "recall@5": float(bool(gold & set(ranked_articles[:5]))),
-        "coverage@5": len(gold & set(ranked_articles[:5])) / len(gold),
-        "mrr": 1.0 / first if first else 0.0,
-    }
 
 
 def evaluate(service: RagService, questions: list[GoldQuestion], mode: str) -> dict:
@@ -43,7 +33,7 @@ def evaluate(service: RagService, questions: list[GoldQuestion], mode: str) -> d
         started = time.perf_counter()
         hits = service.search(question.question, k=10, mode=mode)
         latencies.append(time.perf_counter() - started)
-        rows.append(score_ranking([hit.article_id for hit in hits], set(question.sources)))
+        rows.append(retrieval_scores([hit.article_id for hit in hits], set(question.sources)))
     summary = {metric: round(statistics.fmean(row[metric] for row in rows), 3) for metric in rows[0]}
     summary["p50_ms"] = round(1000 * statistics.median(latencies), 1)
     return summary

@@ -183,6 +183,94 @@ def docs(as_json: Annotated[bool, typer.Option("--json", help="Print the list as
     out.print(f"{len(rows)} articles")
 
 
+eval_app = typer.Typer(help="Score answers against gold Q&A pairs; import SQuAD; compare runs.")
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.callback(invoke_without_command=True)
+@_guard
+def eval_run(
+    ctx: typer.Context,
+    dataset: Annotated[Optional[Path], typer.Option(help="Gold questions (JSONL).")] = None,
+    corpus: Annotated[Optional[Path], typer.Option(help="Ingest this folder into a fresh temporary store first.")] = None,
+    llm: Annotated[Optional[str], typer.Option(help="Answer backend (default: NEWSRAG_LLM).")] = None,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="Score a seeded random sample of N questions.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Folder for results.jsonl and the reports.")] = None,
+    baseline: Annotated[Optional[str], typer.Option(help="Also run a baseline: 'naive' (plain LangChain chain).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print report.json.")] = False,
+):
+    """Run the gold questions through newsrag and write results.jsonl, report.json/.md/.html."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if dataset is None:
+        _fail("--dataset is required (e.g. eval/datasets/ukraine-2022.jsonl).")
+    if llm is not None and llm not in LLM_BACKENDS:
+        _fail(f"--llm must be one of {', '.join(LLM_BACKENDS)} (got '{llm}').")
+    from datetime import datetime
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from eval.runner import run_eval
+
+    out_dir = out_dir or Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
+    with Progress(TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("", total=None)
+        report, _ = run_eval(dataset, corpus, llm, limit, seed, out_dir, baseline,
+                             progress=lambda done, total: bar.update(task, completed=done, total=total))
+    if as_json:
+        out.print_json(json.dumps(report, ensure_ascii=False))
+        return
+    m = report["metrics"]["overall"]
+
+    def fmt(value):
+        return "—" if value is None else f"{value:.3f}"
+
+    out.print(
+        f"{report['questions']} questions, backend {report['backend']}: accuracy {fmt(m['accuracy'])}, "
+        f"abstention {fmt(m['abstention'])}, recall@5 {fmt(m['recall@5'])}, citation precision "
+        f"{fmt(m['citation_precision'])}, faithfulness {fmt(m['faithfulness'])}, p50 {fmt(m['latency_p50_s'])}s"
+    )
+    if report["baseline"]:
+        b = report["baseline"]["metrics"]["overall"]
+        out.print(f"naive baseline: accuracy {fmt(b['accuracy'])}, abstention {fmt(b['abstention'])}, "
+                  f"recall@5 {fmt(b['recall@5'])}, p50 {fmt(b['latency_p50_s'])}s")
+    out.print(f"reports in {out_dir}/ (report.md, report.html, results.jsonl)")
+
+
+@eval_app.command("import-squad")
+@_guard
+def eval_import_squad(
+    squad_file: Annotated[Path, typer.Argument(help="A SQuAD 1.1 or 2.0 JSON file.")],
+    corpus_out: Annotated[Path, typer.Option(help="Folder for the articles (one per paragraph).")],
+    gold_out: Annotated[Path, typer.Option(help="The gold JSONL file to write.")],
+):
+    """Turn a SQuAD file into a corpus folder and a gold file."""
+    from eval.squad import import_squad
+
+    counts = import_squad(squad_file, corpus_out, gold_out)
+    out.print(f"{counts['articles']} articles in {corpus_out}, {counts['questions']} questions "
+              f"({counts['unanswerable']} unanswerable) in {gold_out}")
+
+
+@eval_app.command("compare")
+@_guard
+def eval_compare(
+    run_a: Annotated[Path, typer.Argument(help="The earlier run folder.")],
+    run_b: Annotated[Path, typer.Argument(help="The later run folder.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
+):
+    """Metric deltas between two runs and the questions that flipped."""
+    from eval.report import compare_runs, format_comparison
+
+    result = compare_runs(run_a, run_b)
+    if as_json:
+        out.print_json(json.dumps(result, ensure_ascii=False))
+    else:
+        out.print(escape(format_comparison(result)))
+
+
 @app.command()
 @_guard
 def shell():

@@ -1,0 +1,210 @@
+"""`newsrag eval`: run gold questions through RagService (the path the UI and API use), score them and
+write results.jsonl, report.json, report.md and report.html."""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+from eval.gold import GoldQuestion, load_gold
+from eval.metrics import alias_in_answer, percentile, retrieval_scores, token_f1
+from rag.answer import Answer
+from rag.citations import parse_citations, verify_claim
+from rag.config import Settings
+from rag.service import RagService
+
+METRICS = ("recall@1", "recall@5", "mrr", "accuracy", "f1", "abstention", "false_abstention",
+           "citation_precision", "citation_recall", "faithfulness")
+ABSTAIN_PHRASES = ("archive does not say", "does not say", "don't know", "do not know", "not mentioned",
+                   "no information", "cannot answer", "not provided", "does not mention", "not specified")
+
+
+def citation_checks(answer_text: str, citations: list[dict]) -> tuple[list[dict], float | None]:
+    """Re-check the answer independently of the chain: which citations support a sentence citing them,
+    and the share of answer sentences supported by their cited passages (faithfulness)."""
+    by_n = {c["n"]: c for c in citations}
+    if not by_n:
+        return [], None
+    passages = [by_n.get(n, {}).get("text", "") for n in range(1, max(by_n) + 1)]
+    claims = parse_citations(answer_text, len(passages))
+    supported_n: set[int] = set()
+    supported_claims = 0
+    for claim in claims:
+        claim.cited = [n for n in claim.cited if n in by_n]
+        verdict = verify_claim(claim, passages)
+        if verdict.supported:
+            supported_claims += 1
+            supported_n.add(verdict.passage)
+    checked = [{**c, "supported": c["n"] in supported_n} for c in citations]
+    return checked, (supported_claims / len(claims) if claims else None)
+
+
+def score_question(q: GoldQuestion, answer_text: str, abstained: bool, citations: list[dict], ranked: list[str]) -> dict:
+    """Per-question scores; None where a metric does not apply to this question."""
+    gold = set(q.sources)
+    retrieval = retrieval_scores(ranked, gold) if q.answerable else {}
+    checked, faithfulness = citation_checks(answer_text, citations) if not abstained else ([], None)
+    correct = q.answerable and not abstained and alias_in_answer(answer_text, q.answers)
+    precision = None
+    if checked:
+        precision = sum(1 for c in checked if c["article_id"] in gold or c["supported"]) / len(checked)
+    scores = {
+        "recall@1": retrieval.get("recall@1"),
+        "recall@5": retrieval.get("recall@5"),
+        "mrr": retrieval.get("mrr"),
+        "accuracy": float(correct) if q.answerable else None,
+        "f1": (0.0 if abstained else token_f1(answer_text, q.answers)) if q.answerable else None,
+        "abstention": float(abstained) if not q.answerable else None,
+        "false_abstention": float(abstained) if q.answerable else None,
+        "citation_precision": precision,
+        "citation_recall": float(any(c["article_id"] in gold for c in checked)) if correct else None,
+        "faithfulness": faithfulness,
+    }
+    return {"scores": scores, "citations": checked}
+
+
+def failure_of(q: GoldQuestion, scores: dict) -> str | None:
+    if not q.answerable:
+        return None if scores["abstention"] else "answered unanswerable"
+    if not scores["recall@5"]:
+        return "retrieval miss"
+    if scores["false_abstention"]:
+        return "false abstention"
+    if not scores["accuracy"]:
+        return "wrong answer"
+    if not scores["citation_recall"]:
+        return "bad citation"
+    return None
+
+
+def aggregate(rows: list[dict]) -> dict:
+    def summary(subset: list[dict]) -> dict:
+        result: dict = {"n": len(subset)}
+        for metric in METRICS:
+            values = [r["scores"][metric] for r in subset if r["scores"][metric] is not None]
+            result[metric] = round(statistics.fmean(values), 3) if values else None
+        latencies = [r["latency_s"] for r in subset]
+        result["latency_p50_s"] = round(percentile(latencies, 50), 3) if latencies else None
+        result["latency_p95_s"] = round(percentile(latencies, 95), 3) if latencies else None
+        return result
+
+    types = sorted({r["type"] for r in rows})
+    return {"overall": summary(rows), "by_type": {t: summary([r for r in rows if r["type"] == t]) for t in types}}
+
+
+def sample(questions: list[GoldQuestion], limit: int | None, seed: int) -> list[GoldQuestion]:
+    """A seeded random sample of `limit` questions (all of them, in file order, without a limit)."""
+    if not limit or limit >= len(questions):
+        return questions
+    picked = random.Random(seed).sample(range(len(questions)), limit)
+    return [questions[i] for i in sorted(picked)]
+
+
+def _row(q: GoldQuestion, answer_text: str, abstained: bool, citations: list[dict], ranked: list[str],
+         latency: float, fallback: str | None = None) -> dict:
+    scored = score_question(q, answer_text, abstained, citations, ranked)
+    row = {
+        "id": q.id, "type": q.type, "question": q.question, "gold": q.answers, "sources": q.sources,
+        "answer": answer_text, "abstained": abstained, "fallback": fallback, "citations": scored["citations"],
+        "retrieved": ranked, "scores": scored["scores"], "latency_s": round(latency, 3),
+    }
+    row["failure"] = failure_of(q, row["scores"])
+    return row
+
+
+def run_newsrag(service: RagService, questions: list[GoldQuestion], backend: str | None,
+                progress: Callable[[int], None] | None = None) -> list[dict]:
+    rows = []
+    for q in questions:
+        ranked = [hit.article_id for hit in service.search(q.question, k=10)]
+        started = time.perf_counter()
+        answer: Answer = service.ask(q.question, backend=backend)
+        latency = time.perf_counter() - started
+        citations = [{"n": c.n, "article_id": c.article_id, "title": c.title, "quote": c.quote, "text": c.text}
+                     for c in answer.citations]
+        rows.append(_row(q, answer.answer, answer.abstained, citations, ranked, latency, answer.fallback))
+        if progress:
+            progress(1)
+    return rows
+
+
+def run_naive(service: RagService, questions: list[GoldQuestion], backend: str,
+              progress: Callable[[int], None] | None = None) -> list[dict]:
+    from eval.naive import NaiveChain
+
+    chain = NaiveChain(service, backend)
+    rows = []
+    for q in questions:
+        started = time.perf_counter()
+        text, docs = chain.ask(q.question)
+        latency = time.perf_counter() - started
+        abstained = any(phrase in text.lower() for phrase in ABSTAIN_PHRASES)
+        rows.append(_row(q, text, abstained, [], [d.metadata["article_id"] for d in docs], latency))
+        if progress:
+            progress(1)
+    return rows
+
+
+def run_eval(dataset: Path, corpus: Path | None = None, backend: str | None = None, limit: int | None = None,
+             seed: int = 0, out: Path | None = None, baseline: str | None = None, settings: Settings | None = None,
+             progress: Callable[[int, int], None] | None = None) -> tuple[dict, list[dict]]:
+    """Run a gold set; returns (report, rows) and writes the run files to `out` when given."""
+    from eval.report import write_reports
+
+    questions = sample(load_gold(dataset), limit, seed)
+    if not questions:
+        raise ValueError(f"{dataset} has no questions.")
+    settings = settings or Settings()
+    backend = backend or settings.llm
+    total = len(questions) * (2 if baseline else 1)
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, total)
+
+    with tempfile.TemporaryDirectory(prefix="newsrag-eval-") as tmp:
+        if corpus is not None:
+            # A fresh throw-away store, always embedded, so the user's archive is never touched.
+            settings = settings.model_copy(update={"data_dir": Path(tmp), "chroma_url": None, "collection": "eval"})
+        service = RagService(settings)
+        if corpus is not None:
+            report = service.ingest([corpus])
+            if report.failed:
+                raise ValueError(f"{len(report.failed)} corpus files failed to ingest: {report.failed[0]['error']}")
+        service.warm_up()
+        rows = run_newsrag(service, questions, backend, tick)
+        baseline_rows = None
+        if baseline == "naive":
+            baseline_rows = run_naive(service, questions, backend if backend not in ("extractive", "fake") else "llamacpp", tick)
+        elif baseline:
+            raise ValueError(f"Unknown baseline '{baseline}'; the one available is 'naive'.")
+
+    report = {
+        "dataset": str(dataset), "corpus": str(corpus) if corpus else None, "backend": backend,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "questions": len(rows),
+        "limit": limit, "seed": seed,
+        "metrics": aggregate(rows),
+        "baseline": {"name": baseline, "metrics": aggregate(baseline_rows)} if baseline_rows else None,
+        "settings": {k: str(v) for k, v in settings.model_dump().items() if "key" not in k},
+    }
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        with (out / "results.jsonl").open("w", encoding="utf-8") as handle:
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        if baseline_rows:
+            with (out / "baseline.jsonl").open("w", encoding="utf-8") as handle:
+                for row in baseline_rows:
+                    handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+        write_reports(out, report, rows)
+    return report, rows

@@ -1,0 +1,133 @@
+"""Eval metrics on hand-made cases: a known answer gets known scores."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from eval.gold import GoldQuestion
+from eval.metrics import alias_in_answer, normalise, percentile, retrieval_scores, token_f1
+from eval.runner import aggregate, failure_of, sample, score_question
+from eval.squad import import_squad
+
+PASSAGE = "Some 1,400 civilians remain in Toretsk, whose prewar population exceeded 60,000, Governor Vadym Filashkin said."
+CITATION = {"n": 1, "article_id": "004", "title": "T", "quote": PASSAGE, "text": PASSAGE}
+
+
+def question(answers=("1,400", "1400"), sources=("004",), kind="factoid"):
+    return GoldQuestion(id="q", question="How many civilians remain in Toretsk?", answers=list(answers),
+                        sources=list(sources), type=kind if answers else "unanswerable")
+
+
+def test_squad_normalisation_and_containment():
+    assert normalise("The  Azot plant!") == "azot plant"
+    assert alias_in_answer("“Some 1,400 civilians remain.” [1]", ["1,400"])
+    assert not alias_in_answer("It was 11,400 people.", ["1,400"])  # word boundaries, not substrings
+    assert not alias_in_answer("", ["1,400"])
+
+
+def test_token_f1_known_values():
+    assert token_f1("Serhiy Haidai", ["Haidai"]) == pytest.approx(2 * 0.5 * 1 / 1.5)
+    assert token_f1("nothing here", ["Haidai"]) == 0.0
+    assert token_f1("the Haidai", ["Haidai", "Gaidai"]) == 1.0
+
+
+def test_retrieval_scores():
+    assert retrieval_scores(["a", "b", "c"], {"b"}) == {"recall@1": 0.0, "recall@5": 1.0, "coverage@5": 1.0, "mrr": 0.5}
+    assert retrieval_scores(["x"] * 12 + ["b"], {"b"})["mrr"] == 0.0
+
+
+def test_correct_cited_answer_scores():
+    result = score_question(question(), "Some 1,400 civilians remain in Toretsk [1].", False, [CITATION], ["004", "001"])
+    s = result["scores"]
+    assert (s["accuracy"], s["recall@1"], s["mrr"], s["citation_precision"], s["citation_recall"], s["faithfulness"]) == (1, 1, 1, 1, 1, 1)
+    assert s["abstention"] is None and s["false_abstention"] == 0
+    assert result["citations"][0]["supported"] is True
+    assert failure_of(question(), s) is None
+
+
+def test_abstaining_on_an_answerable_question():
+    s = score_question(question(), "The archive does not say.", True, [], ["004"])["scores"]
+    assert (s["accuracy"], s["f1"], s["false_abstention"]) == (0.0, 0.0, 1.0)
+    assert s["citation_precision"] is None and s["faithfulness"] is None
+    assert failure_of(question(), s) == "false abstention"
+
+
+def test_empty_answer():
+    s = score_question(question(), "", False, [], ["004"])["scores"]
+    assert (s["accuracy"], s["f1"]) == (0.0, 0.0)
+    assert failure_of(question(), s) == "wrong answer"
+
+
+def test_citation_to_a_missing_passage_counts_against_faithfulness():
+    s = score_question(question(), "Some 1,400 civilians remain in Toretsk [3].", False, [CITATION], ["004"])["scores"]
+    assert s["faithfulness"] == 0.0
+    assert s["citation_precision"] == 1.0  # the one real citation points at a gold article
+
+
+def test_unsupported_citation_to_a_non_gold_article():
+    other = {**CITATION, "article_id": "999", "text": "Grain ships left the port."}
+    s = score_question(question(), "Some 1,400 civilians remain in Toretsk [1].", False, [other], ["999"])["scores"]
+    assert s["citation_precision"] == 0.0 and s["citation_recall"] == 0.0 and s["faithfulness"] == 0.0
+    assert failure_of(question(), s) == "retrieval miss"
+
+
+def test_unanswerable_questions():
+    q = question(answers=(), sources=())
+    abstained = score_question(q, "The archive does not say.", True, [], [])["scores"]
+    assert abstained["abstention"] == 1.0 and abstained["accuracy"] is None and abstained["recall@5"] is None
+    assert failure_of(q, abstained) is None
+    answered = score_question(q, "Some 1,400 civilians remain in Toretsk [1].", False, [CITATION], [])["scores"]
+    assert answered["abstention"] == 0.0 and failure_of(q, answered) == "answered unanswerable"
+
+
+def test_aggregate_overall_and_by_type():
+    rows = [
+        {"type": "factoid", "latency_s": 1.0, "scores": {"accuracy": 1.0, "abstention": None}},
+        {"type": "factoid", "latency_s": 3.0, "scores": {"accuracy": 0.0, "abstention": None}},
+        {"type": "unanswerable", "latency_s": 2.0, "scores": {"accuracy": None, "abstention": 1.0}},
+    ]
+    for row in rows:
+        for metric in ("recall@1", "recall@5", "mrr", "f1", "false_abstention", "citation_precision", "citation_recall", "faithfulness"):
+            row["scores"].setdefault(metric, None)
+    result = aggregate(rows)
+    assert result["overall"]["accuracy"] == 0.5 and result["overall"]["abstention"] == 1.0
+    assert result["overall"]["latency_p50_s"] == 2.0 and result["overall"]["n"] == 3
+    assert result["by_type"]["factoid"]["accuracy"] == 0.5 and result["by_type"]["unanswerable"]["accuracy"] is None
+    assert result["overall"]["f1"] is None
+
+
+def test_percentile_nearest_rank():
+    assert percentile([5, 1, 3, 2, 4], 50) == 3
+    assert percentile(list(range(1, 101)), 95) == 95
+    assert percentile([], 50) is None
+
+
+def test_seeded_sample_is_reproducible():
+    qs = [question() for _ in range(20)]
+    for i, q in enumerate(qs):
+        q.id = str(i)
+    first = [q.id for q in sample(qs, 5, seed=7)]
+    assert first == [q.id for q in sample(qs, 5, seed=7)] and len(set(first)) == 5
+    assert first != [q.id for q in sample(qs, 5, seed=8)]
+    assert sample(qs, None, 0) == qs
+
+
+def test_import_squad(tmp_path):
+    squad = {"version": "v2.0", "data": [{"title": "Normans", "paragraphs": [{
+        "context": "The Normans gave their name to Normandy, a region in France.",
+        "qas": [{"id": "a", "question": "Where is Normandy?", "answers": [{"text": "France", "answer_start": 50}, {"text": "France", "answer_start": 50}], "is_impossible": False},
+                {"id": "b", "question": "Who named France?", "answers": [], "plausible_answers": [{"text": "Normans"}], "is_impossible": True}]}]}]}
+    source = tmp_path / "squad.json"
+    source.write_text(json.dumps(squad))
+    counts = import_squad(source, tmp_path / "corpus", tmp_path / "gold.jsonl")
+    assert counts == {"articles": 1, "questions": 2, "unanswerable": 1}
+    assert (tmp_path / "corpus" / "normans-000.txt").read_text().startswith("Normans\n\nThe Normans")
+    rows = [json.loads(line) for line in (tmp_path / "gold.jsonl").read_text().splitlines()]
+    assert rows[0] == {"id": "a", "question": "Where is Normandy?", "answers": ["France"], "sources": ["normans-000"], "type": "factoid"}
+    assert rows[1]["answers"] == [] and rows[1]["type"] == "unanswerable"
+    with pytest.raises(ValueError, match="not a SQuAD JSON file"):
+        bad = tmp_path / "bad.json"
+        bad.write_text("{}")
+        import_squad(bad, tmp_path / "c2", tmp_path / "g2.jsonl")
