@@ -27,7 +27,11 @@ class GoldQuestion(BaseModel):
 def load_gold(path: Path) -> list[GoldQuestion]:
     """All questions of a gold file; a bad line raises ValueError naming the file and line."""
     questions = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"The gold file {path} cannot be read ({getattr(exc, 'strerror', None) or exc}).") from exc
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:

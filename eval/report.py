@@ -182,7 +182,7 @@ def _headline(report: dict) -> tuple[list[str], list[list[str]]]:
     name, theirs = baseline
     header = ["metric", "newsrag", name, f"delta (newsrag − {name})"]
     return header, [[metric, _fmt(ours.get(metric)), _fmt(theirs.get(metric)),
-                     _signed(_delta(ours.get(metric), theirs.get(metric)))]
+                     _signed(_delta(theirs.get(metric), ours.get(metric)))]
                     for metric in _metric_names(ours, theirs)]
 
 

@@ -151,9 +151,38 @@ def run_naive(service: RagService, questions: list[GoldQuestion], backend: str,
     return rows
 
 
+def judge_rows(rows: list[dict], settings: Settings, backend: str) -> dict:
+    """LLM-as-judge correctness for answered, answerable questions, and its agreement with `accuracy`.
+
+    Stores the verdict in each row's scores as "judge" (None where it was not asked) and returns the
+    two summary figures. Off unless --judge names a backend.
+    """
+    from langchain_core.output_parsers import StrOutputParser
+
+    from prompts import load_prompt
+    from rag.llm import make_llm
+
+    judge = load_prompt("judge") | make_llm(settings, backend) | StrOutputParser()
+    verdicts, agreements = [], []
+    for row in rows:
+        row["scores"]["judge"] = None
+        if not row["gold"] or row["abstained"]:
+            continue
+        reply = judge.invoke({"question": row["question"], "gold": " | ".join(row["gold"]), "answer": row["answer"]})
+        verdict = 1.0 if reply.strip().upper().startswith("YES") else 0.0
+        row["scores"]["judge"] = verdict
+        verdicts.append(verdict)
+        agreements.append(float(verdict == row["scores"]["accuracy"]))
+    return {
+        "judge_accuracy": round(statistics.fmean(verdicts), 3) if verdicts else None,
+        "judge_agreement": round(statistics.fmean(agreements), 3) if agreements else None,
+        "judge_backend": backend,
+    }
+
+
 def run_eval(dataset: Path, corpus: Path | None = None, backend: str | None = None, limit: int | None = None,
              seed: int = 0, out: Path | None = None, baseline: str | None = None, settings: Settings | None = None,
-             progress: Callable[[int, int], None] | None = None) -> tuple[dict, list[dict]]:
+             progress: Callable[[int, int], None] | None = None, judge: str | None = None) -> tuple[dict, list[dict]]:
     """Run a gold set; returns (report, rows) and writes the run files to `out` when given."""
     from eval.report import write_reports
 
@@ -162,6 +191,7 @@ def run_eval(dataset: Path, corpus: Path | None = None, backend: str | None = No
         raise ValueError(f"{dataset} has no questions.")
     settings = settings or Settings()
     backend = backend or settings.llm
+    settings = settings.model_copy(update={"llm": backend})
     total = len(questions) * (2 if baseline else 1)
     done = 0
 
@@ -187,15 +217,19 @@ def run_eval(dataset: Path, corpus: Path | None = None, backend: str | None = No
             baseline_rows = run_naive(service, questions, backend if backend not in ("extractive", "fake") else "llamacpp", tick)
         elif baseline:
             raise ValueError(f"Unknown baseline '{baseline}'; the one available is 'naive'.")
+        judged = judge_rows(rows, settings, judge) if judge else None
 
     report = {
         "dataset": str(dataset), "corpus": str(corpus) if corpus else None, "backend": backend,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "questions": len(rows),
         "limit": limit, "seed": seed,
         "metrics": aggregate(rows),
+        "judge": judged,
         "baseline": {"name": baseline, "metrics": aggregate(baseline_rows)} if baseline_rows else None,
         "settings": {k: str(v) for k, v in settings.model_dump().items() if "key" not in k},
     }
+    if judged:
+        report["metrics"]["overall"].update({k: v for k, v in judged.items() if k != "judge_backend"})
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         with (out / "results.jsonl").open("w", encoding="utf-8") as handle:

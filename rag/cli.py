@@ -198,6 +198,7 @@ def eval_run(
     seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="Folder for results.jsonl and the reports.")] = None,
     baseline: Annotated[Optional[str], typer.Option(help="Also run a baseline: 'naive' (plain LangChain chain).")] = None,
+    judge: Annotated[Optional[str], typer.Option(help="Also grade answers with this LLM backend (LLM-as-judge).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print report.json.")] = False,
 ):
     """Run the gold questions through newsrag and write results.jsonl, report.json/.md/.html."""
@@ -205,8 +206,9 @@ def eval_run(
         return
     if dataset is None:
         _fail("--dataset is required (e.g. eval/datasets/ukraine-2022.jsonl).")
-    if llm is not None and llm not in LLM_BACKENDS:
-        _fail(f"--llm must be one of {', '.join(LLM_BACKENDS)} (got '{llm}').")
+    for flag, value in (("--llm", llm), ("--judge", judge)):
+        if value is not None and value not in LLM_BACKENDS:
+            _fail(f"{flag} must be one of {', '.join(LLM_BACKENDS)} (got '{value}').")
     from datetime import datetime
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -217,7 +219,7 @@ def eval_run(
     with Progress(TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("", total=None)
-        report, _ = run_eval(dataset, corpus, llm, limit, seed, out_dir, baseline,
+        report, _ = run_eval(dataset, corpus, llm, limit, seed, out_dir, baseline, judge=judge,
                              progress=lambda done, total: bar.update(task, completed=done, total=total))
     if as_json:
         out.print_json(json.dumps(report, ensure_ascii=False))
@@ -236,6 +238,10 @@ def eval_run(
         b = report["baseline"]["metrics"]["overall"]
         out.print(f"naive baseline: accuracy {fmt(b['accuracy'])}, abstention {fmt(b['abstention'])}, "
                   f"recall@5 {fmt(b['recall@5'])}, p50 {fmt(b['latency_p50_s'])}s")
+    if report["judge"]:
+        j = report["judge"]
+        out.print(f"judge ({j['judge_backend']}): accuracy {fmt(j['judge_accuracy'])}, "
+                  f"agreement with the string metric {fmt(j['judge_agreement'])}")
     out.print(f"reports in {out_dir}/ (report.md, report.html, results.jsonl)")
 
 

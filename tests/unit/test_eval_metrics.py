@@ -131,3 +131,18 @@ def test_import_squad(tmp_path):
         bad = tmp_path / "bad.json"
         bad.write_text("{}")
         import_squad(bad, tmp_path / "c2", tmp_path / "g2.jsonl")
+
+
+def test_llm_judge_scores_and_agreement(fake_settings):
+    from eval.runner import judge_rows
+
+    rows = [
+        {"question": "q1", "gold": ["1,400"], "abstained": False, "answer": "1,400 [1]", "scores": {"accuracy": 1.0}},
+        {"question": "q2", "gold": ["Haidai"], "abstained": False, "answer": "Kyiv [1]", "scores": {"accuracy": 0.0}},
+        {"question": "q3", "gold": ["x"], "abstained": True, "answer": "The archive does not say.", "scores": {"accuracy": 0.0}},
+        {"question": "q4", "gold": [], "abstained": False, "answer": "y", "scores": {"accuracy": None}},
+    ]
+    # The fake backend, unscripted, answers "The archive does not say." to the judge prompt: a NO.
+    result = judge_rows(rows, fake_settings, "fake")
+    assert result == {"judge_accuracy": 0.0, "judge_agreement": 0.5, "judge_backend": "fake"}
+    assert [r["scores"]["judge"] for r in rows] == [0.0, 0.0, None, None]
