@@ -1,7 +1,7 @@
-"""Composition root: Settings -> RagService -> the front end.
+"""Composition root: Settings -> RagService -> FastAPI app (HTTP API) with the Gradio UI mounted at /.
 
-Until the web app lands, `python app.py` ingests the sample corpus into an empty store and opens the
-interactive search prompt.
+`python app.py`, `newsrag serve` and `make run` all end here. The server binds to 127.0.0.1 unless
+NEWSRAG_HOST says otherwise.
 """
 
 from __future__ import annotations
@@ -11,17 +11,51 @@ from pathlib import Path
 SAMPLE_CORPUS = Path(__file__).resolve().parent / "data"
 
 
-def main() -> None:
-    from rag.cli import app, run_ingest
+def create_app(settings=None, service=None):
+    """The FastAPI application: /v1 API, /health, OpenAPI docs at /docs, the UI at /."""
+    import gradio as gr
+    from fastapi import FastAPI
+    from fastapi.middleware.cors import CORSMiddleware
+
+    from rag.api import build_api, install_error_handlers
+    from rag.config import Settings
+    from rag.service import RagService
+    from rag.ui import CSS, build_ui
+
+    settings = settings or Settings()
+    service = service or RagService(settings)
+    app = FastAPI(title="newsrag", version="0.1.0", description="Cited answers from your news archive.")
+    # Always installed, so that Gradio leaves CORS to it (Gradio's own middleware reflects any origin
+    # when the host is not localhost); with no origins configured, no cross-origin request is allowed.
+    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
+                       allow_headers=["Authorization", "Content-Type"])
+    install_error_handlers(app)
+    app.include_router(build_api(service, settings.api_key))
+    auth = (lambda _user, password: password == settings.api_key) if settings.api_key else None
+    app = gr.mount_gradio_app(app, build_ui(service), path="/", auth=auth,
+                              auth_message="Enter any user name and the API key as password." if auth else None,
+                              footer_links=[], css=CSS)
+    app.state.service = service
+    return app
+
+
+def serve(settings=None, ingest_sample: bool = True) -> None:
+    """Ingest the sample corpus into an empty store, warm the models up, and serve."""
+    import uvicorn
+
+    from rag.cli import run_ingest
     from rag.config import Settings
     from rag.service import RagService
 
-    service = RagService(Settings())
-    if service.is_empty():
+    settings = settings or Settings()
+    service = RagService(settings)
+    if ingest_sample and service.is_empty():
         report = run_ingest(service, [SAMPLE_CORPUS])
         print(f"Ingested the sample corpus: {report.added} articles, {report.passages} passages.")
-    app(["shell"])
+    service.warm_up()
+    print(f"newsrag on http://{settings.host}:{settings.port}/  (API docs at /docs)")
+    uvicorn.run(create_app(settings, service), host=settings.host, port=settings.port, log_level="warning")
 
 
 if __name__ == "__main__":
-    main()
+    serve()

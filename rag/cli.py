@@ -279,6 +279,22 @@ def eval_compare(
 
 @app.command()
 @_guard
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Address to bind (default NEWSRAG_HOST, 127.0.0.1).")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default NEWSRAG_PORT, 7860).")] = None,
+    sample: Annotated[bool, typer.Option(help="Ingest the sample corpus when the store is empty.")] = True,
+):
+    """Serve the web UI and the HTTP API in one process."""
+    from rag.config import Settings
+    import app as composition
+
+    settings = Settings()
+    updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    composition.serve(settings.model_copy(update=updates), ingest_sample=sample)
+
+
+@app.command()
+@_guard
 def shell():
     """Interactive search prompt (empty line or Ctrl-D quits)."""
     service = _service()

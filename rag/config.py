@@ -75,3 +75,12 @@ class Settings(BaseSettings):
     reference_date: date | None = Field(
         None, description="Date that 'last week' or 'latest' resolve against (default: today)."
     )
+
+    api_key: str | None = Field(
+        None, description="When set, every /v1 route needs 'Authorization: Bearer <key>' and the UI asks for it."
+    )
+    host: str = Field("127.0.0.1", description="Address the server binds to (loopback unless told otherwise).")
+    port: int = Field(7860, ge=1, le=65535, description="Port of the web UI and API.")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed by CORS (JSON list); empty keeps CORS closed."
+    )

@@ -53,12 +53,22 @@ def _close_llamacpp_models() -> None:
         _llamacpp_cache.clear()
 
 
-def _llamacpp(settings: Settings) -> BaseChatModel:
-    if importlib.util.find_spec("llama_cpp") is None:
-        raise BackendUnavailable("The llamacpp backend needs llama-cpp-python: run `make install`.")
+def resolve_gguf(settings: Settings) -> Path:
+    """The GGUF file the llamacpp backend would load; BackendUnavailable when it is not there."""
     path = Path(settings.llm_model) if settings.llm_model else bundled_model_path()
     if not path.is_file():
         raise BackendUnavailable(f"The GGUF model file {path} does not exist; set NEWSRAG_LLM_MODEL to a .gguf file.")
+    return path
+
+
+def loaded_llamacpp_models() -> int:
+    return len(_llamacpp_cache)
+
+
+def _llamacpp(settings: Settings) -> BaseChatModel:
+    if importlib.util.find_spec("llama_cpp") is None:
+        raise BackendUnavailable("The llamacpp backend needs llama-cpp-python: run `make install`.")
+    path = resolve_gguf(settings)
     key = (str(path), settings.llm_ctx, settings.llm_batch, settings.llm_threads, settings.llm_max_tokens)
     with _llamacpp_lock:
         if key not in _llamacpp_cache:

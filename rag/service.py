@@ -126,6 +126,23 @@ class RagService:
             return None
         return {"id": article_id, **record}
 
+    def model_status(self) -> str:
+        """"loaded", "loadable", or why the configured LLM backend cannot run (for /health)."""
+        from rag.llm import BackendUnavailable, loaded_llamacpp_models, make_llm
+
+        if self.settings.llm == "llamacpp" and loaded_llamacpp_models():
+            return "loaded"
+        try:
+            if self.settings.llm == "llamacpp":
+                from rag.llm import resolve_gguf
+
+                resolve_gguf(self.settings)
+            else:
+                make_llm(self.settings)
+        except BackendUnavailable as exc:
+            return f"unavailable: {exc}"
+        return "loadable"
+
     def passage_count(self) -> int:
         return self.store.count_passages()
 

@@ -1,0 +1,133 @@
+"""Gradio UI: chat with streaming, verified answers and source cards; filters; a Library tab.
+
+Thin: every action calls RagService. Article text is always HTML-escaped before it is shown, and the
+chat renders no HTML or Markdown links from answers, so text from articles never becomes active content.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import gradio as gr
+
+from rag.service import RagService
+
+
+def source_cards(answer_json: dict, service: RagService) -> str:
+    """HTML cards for an answer's citations: title, outlet, date, and the quote highlighted in its passage.
+    Each card expands to the full article text. Everything from articles is escaped."""
+    if answer_json.get("abstained"):
+        return "<p class='nr-empty'>No sources: the archive does not answer this.</p>"
+    cards = []
+    for citation in answer_json.get("citations", []):
+        text, quote = citation["text"], citation["quote"]
+        at = text.find(quote) if quote else -1
+        if at >= 0:
+            passage = (html.escape(text[:at]) + "<mark>" + html.escape(quote) + "</mark>"
+                       + html.escape(text[at + len(quote):]))
+        else:
+            passage = html.escape(text)
+        article = service.article(citation["article_id"]) or {}
+        cards.append(
+            "<div class='nr-card' data-testid='source-card'>"
+            f"<div class='nr-card-head'><b>[{citation['n']}] {html.escape(citation['title'] or '')}</b>"
+            f"<span> — {html.escape(citation['source'] or 'unknown outlet')}, {html.escape(citation['date'] or 'undated')}</span></div>"
+            f"<p class='nr-passage'>{passage}</p>"
+            f"<details><summary>Open the full article ({html.escape(citation['article_id'])})</summary>"
+            f"<pre class='nr-article'>{html.escape(article.get('raw_text') or article.get('text') or '')}</pre></details>"
+            "</div>"
+        )
+    return "\n".join(cards)
+
+
+CSS = """
+.nr-card {border: 1px solid #ccc; border-radius: 8px; padding: 8px 12px; margin: 6px 0;}
+.nr-card mark {background: #fff3a0;}
+.nr-article {white-space: pre-wrap; max-height: 300px; overflow: auto;}
+"""
+
+
+def build_ui(service: RagService) -> gr.Blocks:
+    def outlets() -> list[str]:
+        return sorted({d["source"] for d in service.documents() if d["source"]})
+
+    def documents_table() -> list[list]:
+        return [[d["id"], d["title"], d["date"] or "", d["source"] or "", d["passages"]] for d in service.documents()]
+
+    with gr.Blocks(title="newsrag") as blocks:
+        gr.Markdown("## newsrag — ask your news archive")
+        with gr.Tab("Chat"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(label="Conversation", height=420, render_markdown=False,
+                                         sanitize_html=True, elem_id="nr-chat")
+                    question = gr.Textbox(label="Question", placeholder="e.g. How many civilians remain in Toretsk?",
+                                          elem_id="nr-question", max_length=2000)
+                    ask_button = gr.Button("Ask", variant="primary", elem_id="nr-ask")
+                    sources = gr.HTML(elem_id="nr-sources")
+                with gr.Column(scale=1):
+                    since = gr.Textbox(label="From date", placeholder="2022-06-01")
+                    until = gr.Textbox(label="To date", placeholder="2022-06-30")
+                    outlet_filter = gr.Dropdown(label="Outlets", choices=outlets(), multiselect=True)
+
+            def respond(message, history, since_value, until_value, outlet_values):
+                message = (message or "").strip()
+                if not message:
+                    yield history, "", gr.skip()
+                    return
+                past = [{"role": m["role"], "content": m["content"]} for m in history
+                        if isinstance(m, dict) and isinstance(m.get("content"), str)]
+                history = past + [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+                yield history, "", "<p class='nr-empty'>Searching the archive…</p>"
+                draft = ""
+                try:
+                    for event in service.ask_stream(message, past, since_value or None, until_value or None,
+                                                    outlet_values or None):
+                        if event["event"] == "token":
+                            draft += event["text"]
+                            history[-1]["content"] = draft
+                            yield history, "", gr.skip()
+                        else:
+                            answer = event["answer"].to_json()
+                            history[-1]["content"] = answer["answer"]
+                            yield history, "", source_cards(answer, service)
+                except Exception as exc:  # shown to the user as one sentence, the chat goes on
+                    history[-1]["content"] = f"Sorry: {exc}"
+                    yield history, "", ""
+
+            inputs = [question, chatbot, since, until, outlet_filter]
+            ask_button.click(respond, inputs, [chatbot, question, sources])
+            question.submit(respond, inputs, [chatbot, question, sources])
+
+        with gr.Tab("Library"):
+            table = gr.Dataframe(headers=["id", "title", "date", "outlet", "passages"], value=documents_table,
+                                 interactive=False, wrap=True)
+            upload = gr.File(label="Add articles (.txt .md .html .pdf .jsonl .json)", file_count="multiple")
+            upload_report = gr.Markdown()
+            with gr.Row():
+                delete_id = gr.Textbox(label="Article id to delete")
+                delete_button = gr.Button("Delete", variant="stop")
+
+            def ingest(files, progress=gr.Progress()):
+                if not files:
+                    return gr.skip(), ""
+                paths = [Path(f if isinstance(f, str) else f.name) for f in files]
+                progress(0, desc="Ingesting")
+                report = service.ingest(paths, progress=lambda done, total, _: progress((done, max(total, 1))))
+                lines = [f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+                         f"duplicates {len(report.duplicates)}, failed {len(report.failed)}"]
+                lines += [f"- {html.escape(Path(f['path']).name)}: {html.escape(f['error'].rsplit('/', 1)[-1])}" for f in report.failed]
+                return documents_table(), "\n".join(lines)
+
+            def delete(article_id):
+                article_id = (article_id or "").strip()
+                if not article_id:
+                    return gr.skip(), "Type the id of an article to delete."
+                deleted = service.delete(article_id)
+                return documents_table(), (f"Deleted {html.escape(article_id)}." if deleted
+                                           else f"No article with id {html.escape(article_id)}.")
+
+            upload.upload(ingest, upload, [table, upload_report])
+            delete_button.click(delete, delete_id, [table, upload_report])
+    return blocks
