@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install run test unit integration ingest-bench retrieval-bench clean
+.PHONY: install run test browser unit integration ingest-bench retrieval-bench clean
 
 install: $(STAMP)
 
@@ -27,7 +27,13 @@ run: install
 
 test:
 	@$(MAKE) --no-print-directory install EXTRAS=dev
+	@$(MAKE) --no-print-directory browser
 	$(BIN)/python -m pytest
+
+# Debian's chromium for the browser tests (Playwright drives it; no browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; } \
+		|| echo "chromium could not be installed: the browser tests will be skipped"
 
 unit:
 	@$(MAKE) --no-print-directory install EXTRAS=dev

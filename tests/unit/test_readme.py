@@ -12,7 +12,7 @@ def test_every_setting_is_documented_with_its_default():
     for name, field in Settings.model_fields.items():
         variable = f"NEWSRAG_{name.upper()}"
         assert variable in rows, f"{variable} is missing from the README's configuration table"
-        default = field.default
+        default = field.get_default(call_default_factory=True)
         shown = rows[variable].strip().strip("`")
         if default is None:
             assert shown == "unset", variable

@@ -1,0 +1,77 @@
+"""The web UI in a real browser: Debian's chromium driven by Playwright, against `python app.py`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.integration.conftest import free_port, wait_for_port
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = free_port()
+    env = {**os.environ, "NEWSRAG_DATA_DIR": str(tmp_path_factory.mktemp("ui-store")), "NEWSRAG_PORT": str(port),
+           "NEWSRAG_HOST": "127.0.0.1"}
+    env.pop("NEWSRAG_CHROMA_URL", None)
+    env.pop("NEWSRAG_API_KEY", None)
+    log = open(tmp_path_factory.mktemp("ui-log") / "server.log", "wb")
+    process = subprocess.Popen([sys.executable, str(ROOT / "app.py")], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, process, timeout=180)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def page():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed and could not be: install it with `apt-get install -y chromium`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        yield browser.new_page()
+        browser.close()
+
+
+def test_ask_in_the_browser_streams_an_answer_with_source_cards(server, page):
+    page.goto(server + "/", wait_until="networkidle")
+    page.locator("#nr-question textarea").fill("How many civilians remain in Toretsk?")
+    page.locator("#nr-ask").click()
+    card = page.locator("#nr-sources [data-testid=source-card]").first
+    card.wait_for(timeout=90_000)
+    assert "Toretsk" in card.inner_text()
+    assert card.locator("mark").count() == 1  # the quoted span is highlighted
+    chat = page.locator("#nr-chat").inner_text()
+    assert "1,400" in chat
+
+
+def test_article_text_with_markup_is_shown_as_text(server, page, tmp_path):
+    import httpx
+
+    hostile = (" date 2022-07-02 The zeppelin mayor said <script>window.pwned=1</script> "
+               "<img src=x onerror=\"window.pwned=2\"> and [click](javascript:alert(1)) about the zeppelin harbour.")
+    response = httpx.post(server + "/v1/documents", files={"files": ("zeppelin.txt", hostile.encode(), "text/plain")}, timeout=60)
+    assert response.status_code == 200, response.text
+    page.goto(server + "/", wait_until="networkidle")
+    page.locator("#nr-question textarea").fill("What did the zeppelin mayor say about the zeppelin harbour?")
+    page.locator("#nr-ask").click()
+    page.locator("#nr-sources [data-testid=source-card]").first.wait_for(timeout=90_000)
+    assert page.evaluate("window.pwned") is None
+    assert page.locator("#nr-sources script").count() == 0 and page.locator("#nr-sources img").count() == 0
