@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -51,6 +52,29 @@ def chroma_server(tmp_path_factory):
         process.terminate()
         try:
             process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def newsrag_server(tmp_path_factory):
+    """`python app.py` on a free loopback port with a fresh store (the sample corpus goes in at start)."""
+    root = Path(__file__).resolve().parents[2]
+    port = free_port()
+    env = {**os.environ, "NEWSRAG_DATA_DIR": str(tmp_path_factory.mktemp("app-store")), "NEWSRAG_PORT": str(port),
+           "NEWSRAG_HOST": "127.0.0.1"}
+    for name in ("NEWSRAG_CHROMA_URL", "NEWSRAG_API_KEY", "NEWSRAG_LLM"):
+        env.pop(name, None)
+    log = open(tmp_path_factory.mktemp("app-log") / "server.log", "wb")
+    process = subprocess.Popen([sys.executable, str(root / "app.py")], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, process, timeout=180)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()

@@ -2,36 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.integration.conftest import free_port, wait_for_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    port = free_port()
-    env = {**os.environ, "NEWSRAG_DATA_DIR": str(tmp_path_factory.mktemp("ui-store")), "NEWSRAG_PORT": str(port),
-           "NEWSRAG_HOST": "127.0.0.1"}
-    env.pop("NEWSRAG_CHROMA_URL", None)
-    env.pop("NEWSRAG_API_KEY", None)
-    log = open(tmp_path_factory.mktemp("ui-log") / "server.log", "wb")
-    process = subprocess.Popen([sys.executable, str(ROOT / "app.py")], env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, process, timeout=180)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +27,8 @@ def page():
         browser.close()
 
 
-def test_ask_in_the_browser_streams_an_answer_with_source_cards(server, page):
+def test_ask_in_the_browser_streams_an_answer_with_source_cards(newsrag_server, page):
+    server = newsrag_server
     page.goto(server + "/", wait_until="networkidle")
     page.locator("#nr-question textarea").fill("How many civilians remain in Toretsk?")
     page.locator("#nr-ask").click()
@@ -62,7 +40,8 @@ def test_ask_in_the_browser_streams_an_answer_with_source_cards(server, page):
     assert "1,400" in chat
 
 
-def test_article_text_with_markup_is_shown_as_text(server, page, tmp_path):
+def test_article_text_with_markup_is_shown_as_text(newsrag_server, page):
+    server = newsrag_server
     import httpx
 
     hostile = (" date 2022-07-02 The zeppelin mayor said <script>window.pwned=1</script> "
