@@ -20,7 +20,7 @@ from rag.citations import Claim, content_terms, name_present, names_in, numbers_
 from rag.config import Settings
 from rag.dates import time_hints
 from rag.extractive import Evidence, EvidenceScorer, answer_type, has_answer_type
-from rag.llm import BackendUnavailable, make_llm
+from rag.llm import BackendUnavailable, generation_lock, make_llm
 from rag.retrieval import HybridSearcher, SearchHit, build_filter
 
 ABSTAIN_TEXT = "The archive does not say."
@@ -115,9 +115,10 @@ class AnswerEngine:
         backend = inputs.get("backend") or self.settings.llm
         if backend != "extractive":
             try:
-                rewrite = (load_prompt("rewrite") | self._llm(backend) | StrOutputParser()).invoke(
-                    {"history": format_history(history), "question": question}
-                )
+                with generation_lock(backend):
+                    rewrite = (load_prompt("rewrite") | self._llm(backend) | StrOutputParser()).invoke(
+                        {"history": format_history(history), "question": question}
+                    )
                 rewrite = (rewrite.strip().splitlines() or [""])[0].strip()
                 own = content_terms(question)
                 keeps_question = len(own & content_terms(rewrite)) >= len(own) / 2
@@ -165,12 +166,13 @@ class AnswerEngine:
             failure = None
             try:
                 generation = self._generation(backend)
-                for piece in generation.stream({"passages": format_passages(inputs["hits"]), "question": inputs["question"]}):
-                    pieces.append(piece)
-                    yield {"event": "token", "text": piece}
-                    if time.perf_counter() - started > self.settings.llm_timeout_s:
-                        failure = f"the {backend} backend took longer than {self.settings.llm_timeout_s:g}s"
-                        break
+                with generation_lock(backend):
+                    for piece in generation.stream({"passages": format_passages(inputs["hits"]), "question": inputs["question"]}):
+                        pieces.append(piece)
+                        yield {"event": "token", "text": piece}
+                        if time.perf_counter() - started > self.settings.llm_timeout_s:
+                            failure = f"the {backend} backend took longer than {self.settings.llm_timeout_s:g}s"
+                            break
             except BackendUnavailable:
                 raise
             except Exception as exc:

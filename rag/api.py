@@ -19,9 +19,10 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
 
+from rag.documents import SUPPORTED_SUFFIXES
 from rag.llm import BackendUnavailable
 from rag.service import RagService
-from vectorstore.chroma import StoreError, StoreUnavailable
+from vectorstore.chroma import StoreError
 
 MAX_QUESTION_CHARS = 2000
 
@@ -101,7 +102,7 @@ def build_api(service: RagService, api_key: str | None = None) -> APIRouter:
             articles = len(service.documents())
             store = "ok"
         except StoreError as exc:
-            return JSONResponse({"status": "unavailable", "store": str(exc)}, status_code=503)
+            return JSONResponse({"status": "unavailable", "error": {"code": 503, "message": str(exc)}}, status_code=503)
         return {"status": "ok", "store": store, "articles": articles, "passages": passages,
                 "llm": service.settings.llm, "model": service.model_status()}
 
@@ -149,6 +150,9 @@ def build_api(service: RagService, api_key: str | None = None) -> APIRouter:
         saved, rejected = [], []
         for upload_file in files:
             name = safe_filename(upload_file.filename or "upload")
+            if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+                rejected.append({"path": name, "error": f"{name} has an unsupported type (supported: {', '.join(SUPPORTED_SUFFIXES)})."})
+                continue
             data = await upload_file.read(limit + 1)
             if len(data) > limit:
                 rejected.append({"path": name, "error": f"{name} is over the {service.settings.max_file_mb:g} MB upload limit."})
@@ -163,6 +167,8 @@ def build_api(service: RagService, api_key: str | None = None) -> APIRouter:
             failure["path"] = Path(failure["path"]).name
             failure["error"] = failure["error"].replace(str(folder) + "/", "")
         result["failed"] = rejected + result["failed"]
+        if not saved and rejected and all("unsupported type" in r["error"] for r in rejected):
+            return _error(415, rejected[0]["error"])
         status = 200 if result["added"] or result["updated"] or result["unchanged"] or result["duplicates"] else 422
         return JSONResponse(result, status_code=status)
 
@@ -212,20 +218,37 @@ def build_api(service: RagService, api_key: str | None = None) -> APIRouter:
     return router
 
 
+def _error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": status, "message": message}}, status_code=status, headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(StoreUnavailable)
-    async def store_down(request, exc):
-        return JSONResponse({"detail": str(exc)}, status_code=503)
+    """Every error is JSON {"error": {"code", "message"}} with one sentence, never a stack trace."""
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request, exc):
+        return _error(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request, exc):
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ()) if part != "body") or "the request"
+        return _error(422, f"Invalid {where}: {first.get('msg', 'bad input')}.")
 
     @app.exception_handler(StoreError)
     async def store_error(request, exc):
-        return JSONResponse({"detail": str(exc)}, status_code=503)
+        return _error(503, str(exc))
 
     @app.exception_handler(BackendUnavailable)
     async def backend_down(request, exc):
-        return JSONResponse({"detail": str(exc)}, status_code=503)
+        return _error(503, str(exc))
 
     @app.exception_handler(ValueError)
     async def bad_value(request, exc):
-        return JSONResponse({"detail": str(exc)}, status_code=400)
+        return _error(400, str(exc))
 
+    @app.exception_handler(Exception)
+    async def unexpected(request, exc):
+        return _error(500, f"newsrag failed unexpectedly ({exc.__class__.__name__}); the server log has the details.")

@@ -6,6 +6,7 @@ Constructing a backend is cheap; the embedded model loads on first use, once per
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib.util
 import re
 import threading
@@ -40,6 +41,13 @@ def bundled_model_path() -> Path:
 
 _llamacpp_cache: dict[tuple, BaseChatModel] = {}
 _llamacpp_lock = threading.Lock()
+# llama.cpp contexts are not thread-safe: one generation at a time per process.
+_generation_lock = threading.RLock()
+
+
+def generation_lock(backend: str):
+    """A lock to hold while the backend generates: real for the embedded model, a no-op for servers."""
+    return _generation_lock if backend == "llamacpp" else contextlib.nullcontext()
 
 
 @atexit.register

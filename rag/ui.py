@@ -69,7 +69,7 @@ def build_ui(service: RagService) -> gr.Blocks:
                 with gr.Column(scale=1):
                     since = gr.Textbox(label="From date", placeholder="2022-06-01")
                     until = gr.Textbox(label="To date", placeholder="2022-06-30")
-                    outlet_filter = gr.Dropdown(label="Outlets", choices=outlets(), multiselect=True)
+                    outlet_filter = gr.Dropdown(label="Outlets", choices=[], multiselect=True)
 
             def respond(message, history, since_value, until_value, outlet_values):
                 message = (message or "").strip()
@@ -101,8 +101,7 @@ def build_ui(service: RagService) -> gr.Blocks:
             question.submit(respond, inputs, [chatbot, question, sources])
 
         with gr.Tab("Library"):
-            table = gr.Dataframe(headers=["id", "title", "date", "outlet", "passages"], value=documents_table,
-                                 interactive=False, wrap=True)
+            table = gr.Dataframe(headers=["id", "title", "date", "outlet", "passages"], interactive=False, wrap=True)
             upload = gr.File(label="Add articles (.txt .md .html .pdf .jsonl .json)", file_count="multiple")
             upload_report = gr.Markdown()
             with gr.Row():
@@ -130,4 +129,14 @@ def build_ui(service: RagService) -> gr.Blocks:
 
             upload.upload(ingest, upload, [table, upload_report])
             delete_button.click(delete, delete_id, [table, upload_report])
+
+        def refresh():
+            """Fill the outlet choices and the article list on each page load (never at start-up, so a
+            store that is down cannot stop the app from starting)."""
+            try:
+                return gr.Dropdown(choices=outlets()), documents_table()
+            except Exception:
+                return gr.skip(), gr.skip()
+
+        blocks.load(refresh, None, [outlet_filter, table])
     return blocks

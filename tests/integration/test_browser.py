@@ -9,6 +9,7 @@ import pytest
 
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "chat.png"
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +39,11 @@ def test_ask_in_the_browser_streams_an_answer_with_source_cards(newsrag_server, 
     assert card.locator("mark").count() == 1  # the quoted span is highlighted
     chat = page.locator("#nr-chat").inner_text()
     assert "1,400" in chat
+    # The README shows this screenshot; every run of the test refreshes it.
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    assert SCREENSHOT.stat().st_size > 10_000
 
 
 def test_article_text_with_markup_is_shown_as_text(newsrag_server, page):

@@ -53,7 +53,7 @@ def test_search_and_filters(client):
     assert len(rows) == 2 and rows[0]["article_id"] == "004_8551b460ac1e439b"
     assert client.post("/v1/search", json={"query": "Toretsk", "since": "2031-01-01"}).json() == []
     bad = client.post("/v1/search", json={"query": "Toretsk", "since": "someday"})
-    assert bad.status_code == 400 and "--since must be a date" in bad.json()["detail"]
+    assert bad.status_code == 400 and "--since must be a date" in bad.json()["error"]["message"]
 
 
 def test_documents_upload_and_delete(client):
@@ -78,6 +78,8 @@ def test_upload_over_the_limit_is_refused(fake_settings):
 def test_question_length_limit(client):
     response = client.post("/v1/ask", json={"question": "x" * 5000})
     assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == 422 and "question" in error["message"] and "Traceback" not in error["message"]
 
 
 def test_openai_compatible_chat(client):
@@ -124,3 +126,41 @@ def test_source_cards_escape_article_text(fake_settings):
               "date": None, "quote": "<script>alert(1)</script>", "text": "Before <script>alert(1)</script> [a](javascript:x)"}]}
     cards = source_cards(answer, service)
     assert "<script>" not in cards and "&lt;script&gt;" in cards and "<mark>" in cards
+
+
+def test_errors_are_json_with_code_and_message(client):
+    missing = client.get("/v1/documents/nope")
+    assert missing.status_code == 404 and missing.json() == {"error": {"code": 404, "message": "No article with id 'nope'."}}
+    broken = client.post("/v1/ask", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert broken.status_code == 422 and set(broken.json()["error"]) == {"code", "message"}
+    empty = client.post("/v1/chat/completions", json={"messages": [{"role": "assistant", "content": "hi"}]})
+    assert empty.status_code == 400 and "user message" in empty.json()["error"]["message"]
+
+
+def test_unsupported_upload_type_is_415(client):
+    response = client.post("/v1/documents", files=[("files", ("photo.png", b"\x89PNG....", "image/png"))])
+    assert response.status_code == 415 and "unsupported type" in response.json()["error"]["message"]
+
+
+def test_upload_name_never_decides_where_it_is_written(client, fake_settings):
+    response = client.post("/v1/documents", files=[("files", ("../../../escape.txt", b"An article about a ferry.", "text/plain"))])
+    assert response.status_code == 200
+    uploads = fake_settings.data_dir / "uploads"
+    written = [p for p in uploads.rglob("*") if p.is_file()]
+    assert [p.name for p in written] == ["escape.txt"]
+    assert all(uploads in p.parents for p in written)
+    assert not (fake_settings.data_dir.parent / "escape.txt").exists()
+
+
+def test_models_route(client):
+    assert client.get("/v1/models").json()["data"][0]["id"] == "newsrag"
+
+
+def test_store_down_is_503_with_one_sentence(fake_settings):
+    from app import create_app
+
+    settings = fake_settings.model_copy(update={"llm": "fake", "chroma_url": "http://127.0.0.1:9"})
+    client = TestClient(create_app(settings, RagService(settings)))
+    response = client.post("/v1/search", json={"query": "Toretsk"})
+    assert response.status_code == 503 and "not reachable" in response.json()["error"]["message"]
+    assert client.get("/health").status_code == 503
