@@ -24,6 +24,7 @@ from rag.llm import BackendUnavailable, generation_lock, make_llm
 from rag.retrieval import HybridSearcher, SearchHit, build_filter
 
 ABSTAIN_TEXT = "The archive does not say."
+EXTRACTIVE_SECOND_SHARE = 0.85
 
 
 @dataclass
@@ -203,11 +204,26 @@ class AnswerEngine:
                         hit.start, hit.end, quote_start, quote_end)
 
     def _extractive(self, inputs: dict, reason: str | None, dropped: list[dict] | None = None) -> Answer:
-        best = inputs["evidence"][0]
-        text = f"“{best.sentence}” [{best.passage}]"
+        """The best evidence sentence, quoted and cited, plus the runner-up when it scores within
+        EXTRACTIVE_SECOND_SHARE of the best (and holds the asked kind of thing): two sources close in
+        score often carry the answer between them."""
+        evidence = inputs["evidence"]
+        chosen = [evidence[0]]
+        needs_type = answer_type(inputs["question"]) != "any"
+        for candidate in evidence[1:]:
+            if candidate.score < EXTRACTIVE_SECOND_SHARE * evidence[0].score:
+                break
+            if (needs_type and not candidate.typed) or candidate.sentence.strip() == evidence[0].sentence.strip():
+                continue
+            chosen.append(candidate)
+            break
+        parts, citations = [], []
+        for item in chosen:
+            parts.append(f"“{item.sentence}” [{item.passage}]")
+            citations.append(self._citation(inputs["hits"], item.passage, item.start, item.end))
         return self._base(
-            inputs, answer=text, abstained=False, dropped=dropped or [], fallback=reason,
-            citations=[self._citation(inputs["hits"], best.passage, best.start, best.end)],
+            inputs, answer=" ".join(parts), abstained=False, dropped=dropped or [], fallback=reason,
+            citations=citations,
         )
 
     def _off_topic(self, inputs: dict, claim: str, passage: int, quote: str) -> str | None:

@@ -40,9 +40,9 @@ def has_answer_type(sentence: str, kind: AnswerType, question: str) -> bool:
         new_numbers = numbers_in(sentence) - numbers_in(question)
         return bool(new_numbers) or bool(re.search(r"\b(hundreds|thousands|dozens|millions|half|several)\b", sentence, re.I))
     if kind == "date":
-        return bool(dates_in(sentence) - dates_in(question)) or bool(
-            re.search(r"\b(1[89]|20)\d{2}\b|\b(yesterday|today|last (week|month|year)|earlier this|this month)\b", sentence, re.I)
-        )
+        # An absolute date: a month or weekday name, or a year. "this month" or "yesterday" does not
+        # answer "on what date".
+        return bool(dates_in(sentence) - dates_in(question)) or bool(re.search(r"\b(1[89]|20)\d{2}\b", sentence))
     if kind == "person":
         return bool(person_names(sentence) - names_in(question))
     if kind == "place":
@@ -96,6 +96,8 @@ class Evidence:
     end: int
     score: float
     typed: bool  # holds something of the asked answer type
+    lexical: float = 0.0  # IDF-weighted share of the question's content words in the sentence
+    dense: float = 0.0  # cosine similarity of question and sentence
 
 
 class EvidenceScorer:
@@ -144,6 +146,6 @@ class EvidenceScorer:
                 context = f"{passages[number - 1]} {titles[number - 1] if titles else ''}".lower()
                 covered = sum(name_present(name, context) for name in q_names) / len(q_names)
                 score *= 0.5 + 0.5 * covered
-            results.append(Evidence(number, sentence, start, end, score, typed))
+            results.append(Evidence(number, sentence, start, end, score, typed, lexical, float(dense[index])))
         results.sort(key=lambda e: -e.score)
         return results
