@@ -155,7 +155,7 @@ def ask(
         out.print_json(json.dumps(answer.to_json(), ensure_ascii=False))
         return
     if live:
-        out.print("\r\033[K", end="")  # the draft is replaced by the verified answer
+        out.print("\n[bold]Verified answer:[/bold]")  # the draft above may differ: this is what stands
     out.print(escape(answer.answer))
     if answer.fallback:
         err.print(f"[dim](model answer replaced by a quoted passage: {escape(answer.fallback)})[/dim]")

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,22 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60.0) -
     raise RuntimeError(f"server did not listen on port {port} within {timeout:.0f}s")
 
 
+@contextmanager
+def serving(args: list[str], port: int, log_path: Path, env: dict | None = None, timeout: float = 60.0):
+    """Run a server process until the block ends; it must listen on `port` within `timeout` seconds."""
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_port(port, process, timeout)
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory):
     """A real `chroma run` on 127.0.0.1; yields its URL."""
@@ -40,21 +57,9 @@ def chroma_server(tmp_path_factory):
         pytest.fail("the `chroma` command is missing: run `make install`")
     port = free_port()
     path = tmp_path_factory.mktemp("chroma-server")
-    log = open(path / "server.log", "wb")
-    process = subprocess.Popen(
-        [chroma, "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for_port(port, process)
+    args = [chroma, "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)]
+    with serving(args, port, path / "server.log"):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture(scope="session")
@@ -66,15 +71,6 @@ def newsrag_server(tmp_path_factory):
            "NEWSRAG_HOST": "127.0.0.1"}
     for name in ("NEWSRAG_CHROMA_URL", "NEWSRAG_API_KEY", "NEWSRAG_LLM"):
         env.pop(name, None)
-    log = open(tmp_path_factory.mktemp("app-log") / "server.log", "wb")
-    process = subprocess.Popen([sys.executable, str(root / "app.py")], env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, process, timeout=180)
+    log = tmp_path_factory.mktemp("app-log") / "server.log"
+    with serving([sys.executable, str(root / "app.py")], port, log, env=env, timeout=180):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()

@@ -4,7 +4,6 @@ loopback, and a local stand-in for Ollama's HTTP API."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,7 +14,7 @@ from rag.config import Settings
 from rag.llm import bundled_model_path
 from rag.service import RagService
 from tests.conftest import SAMPLE_CORPUS
-from tests.integration.conftest import free_port, wait_for_port
+from tests.integration.conftest import free_port, serving
 
 TORETSK = "How many civilians remain in Toretsk?"
 
@@ -52,19 +51,12 @@ def test_llamacpp_does_not_obey_instructions_in_articles(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def llama_server():
+def llama_server(tmp_path_factory):
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_model_path()), "--model_alias", "smollm2",
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_batch", "512"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port, process, timeout=120)
+    args = [sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_model_path()), "--model_alias", "smollm2",
+            "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_batch", "512"]
+    with serving(args, port, tmp_path_factory.mktemp("llama-server") / "server.log", timeout=120):
         yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_openai_backend_against_a_real_server(store_dir, llama_server):
