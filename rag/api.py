@@ -50,6 +50,14 @@ class SearchRequest(BaseModel):
     mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
 
 
+class BriefingRequest(BaseModel):
+    topic: str = Field(min_length=1, max_length=500)
+    since: str | None = None
+    until: str | None = None
+    max_points: int = Field(6, ge=1, le=20)
+    sources: list[str] | None = None
+
+
 class ChatMessage(BaseModel):
     role: str
     content: str | list | None = None
@@ -130,6 +138,13 @@ def build_api(service: RagService, api_key: str | None = None) -> APIRouter:
     def search(body: SearchRequest):
         hits = service.search(body.query, body.k, body.since, body.until, body.sources, body.mode)
         return [hit.to_json() for hit in hits]
+
+    @v1.post("/briefings")
+    def briefings(body: BriefingRequest, format: Literal["json", "md"] = Query("json", description="json or md (Markdown).")):
+        briefing = service.brief(body.topic, body.since, body.until, body.max_points, body.sources)
+        if format == "md":
+            return Response(briefing.to_markdown(), media_type="text/markdown; charset=utf-8")
+        return briefing.to_json()
 
     @v1.get("/documents")
     def documents():

@@ -168,6 +168,30 @@ def ask(
 
 @app.command()
 @_guard
+def brief(
+    topic: Annotated[str, typer.Argument(help="What the briefing is about.")],
+    since: Annotated[Optional[str], typer.Option(help="Only articles dated on or after this date.")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Only articles dated on or before this date.")] = None,
+    max_points: Annotated[int, typer.Option(min=1, max=20, help="Most key points.")] = 6,
+    source: Annotated[Optional[list[str]], typer.Option(help="Only this outlet (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the briefing as JSON.")] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print the briefing as Markdown (the default on screen).")] = False,
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Write the briefing to this file.")] = None,
+):
+    """A cited multi-article briefing: summary, key points, timeline, who said what, disagreements."""
+    briefing = _service().brief(topic, since, until, max_points, source)
+    text = json.dumps(briefing.to_json(), ensure_ascii=False, indent=2) if as_json else briefing.to_markdown()
+    if out_file:
+        out_file.write_text(text, encoding="utf-8")
+        out.print(f"briefing written to {out_file}")
+    elif as_json:
+        out.print_json(text)
+    else:
+        out.print(escape(text))
+
+
+@app.command()
+@_guard
 def docs(as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False):
     """List the stored articles."""
     rows = _service().documents()

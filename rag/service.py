@@ -103,6 +103,14 @@ class RagService:
         """Token events, then the verified answer event (see AnswerEngine.stream)."""
         return self.answers.stream(question, history, since, until, sources, backend)
 
+    def brief(self, topic: str, since: str | None = None, until: str | None = None, max_points: int = 6,
+              sources: list[str] | None = None):
+        """A cited briefing on a topic (see rag/briefing.py)."""
+        from rag.briefing import BriefingBuilder
+
+        return BriefingBuilder(self.searcher, self.embeddings, self.settings.abstain_threshold).build(
+            topic, since, until, max_points, sources)
+
     def documents(self) -> list[dict]:
         """Stored articles, oldest first (undated last): id, title, date, date_source, source, url, passages."""
         rows = [

@@ -1,0 +1,268 @@
+"""Briefings: cited multi-article summaries of a topic, with a timeline, voices and disagreements.
+
+Extractive by design: with a 135M model, free generation would invent facts, so every sentence of a
+briefing is a sentence quoted from an article, cited with its exact span. The work is in choosing,
+deduplicating, dating and grouping those sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+
+from rag.citations import content_terms, names_in, numbers_in, sentence_spans
+from rag.documents import parse_date
+from rag.extractive import EvidenceScorer, person_names
+from rag.retrieval import HybridSearcher, SearchHit, build_filter
+
+NO_COVERAGE = "The archive does not cover this topic."
+# Sub-queries around the topic: who spoke, when things happened, figures, movement on the ground.
+_ASPECTS = ("{topic}", "{topic} said", "{topic} when", "{topic} figures per cent killed", "{topic} retreat advance withdraw")
+_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_MONTH_DAY = re.compile(
+    r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\s+(\d{1,2})(?:,\s*(\d{4}))?\b")
+_ROLE_NAME = re.compile(
+    r"((?:[A-Z][\w’'.-]+\s+){0,3}?(?:Gov\.|Governor|governor|Mayor|mayor|President|president|Minister|minister|"
+    r"leader|head|analyst|spokeswoman|spokesman|ambassador|reporter|commander))\s+((?:[A-Z][a-z’'-]+\s+){0,2}[A-Z][a-z’'-]+)")
+_SPEECH = re.compile(r"\b(said|says|told|wrote|asserted|insisted|acknowledged|claimed|added)\b")
+_ADVANCE = re.compile(r"\b(recaptur\w*|regain\w*|pushed (?:them )?back|retook|liberat\w*|captur\w*|advance\w*)\b", re.I)
+_RETREAT = re.compile(r"\b(retreat\w*|withdr[ae]w\w*|pull(?:ed)? (?:out|back)|ordered to leave|lost)\b", re.I)
+
+
+@dataclass
+class Sentence:
+    hit: SearchHit
+    text: str
+    start: int  # offsets in the passage
+    end: int
+    score: float
+    vector: np.ndarray | None = None
+
+    def citation(self) -> dict:
+        return {"article_id": self.hit.article_id, "title": self.hit.title, "date": self.hit.date,
+                "source": self.hit.source, "quote": self.text}
+
+
+@dataclass
+class Briefing:
+    topic: str
+    since: str | None = None
+    until: str | None = None
+    summary: list[dict] = field(default_factory=list)
+    key_points: list[dict] = field(default_factory=list)
+    timeline: list[dict] = field(default_factory=list)
+    voices: list[dict] = field(default_factory=list)
+    disagreements: list[dict] = field(default_factory=list)
+    sources: list[dict] = field(default_factory=list)
+    coverage: dict = field(default_factory=lambda: {"matched": 0, "used": 0})
+    note: str | None = None
+
+    def to_json(self) -> dict:
+        return {k: v for k, v in self.__dict__.items()}
+
+    def to_markdown(self) -> str:
+        def cites(item: dict) -> str:
+            return " ".join(f"[{self._number(c['article_id'])}]" for c in item["citations"])
+
+        lines = [f"# Briefing: {self.topic}", ""]
+        if self.since or self.until:
+            lines += [f"Period: {self.since or '…'} to {self.until or '…'}", ""]
+        if self.note:
+            lines += [self.note, ""]
+        if self.summary:
+            lines += ["## Summary", "", " ".join(f"{i['text']} {cites(i)}" for i in self.summary), ""]
+        if self.key_points:
+            lines += ["## Key points", ""] + [f"- {i['text']} {cites(i)}" for i in self.key_points] + [""]
+        if self.timeline:
+            lines += ["## Timeline", ""] + [f"- **{e['date']}** ({e['date_source']}): {e['text']} {cites(e)}" for e in self.timeline] + [""]
+        if self.voices:
+            lines += ["## Who said what", ""] + [
+                f"- **{v['speaker']}**{', ' + v['role'] if v['role'] else ''}: {v['quote']} {cites(v)}" for v in self.voices] + [""]
+        if self.disagreements:
+            lines += ["## Where sources differ", ""]
+            for d in self.disagreements:
+                lines.append(f"- {d['about']}")
+                lines += [f"  - {s['date'] or 'undated'}: {s['text']} {cites(s)}" for s in d["sides"]]
+            lines.append("")
+        if self.sources:
+            lines += ["## Sources", ""] + [
+                f"{n}. {s['title']} — {s['source'] or 'unknown outlet'}, {s['date'] or 'undated'} ({s['article_id']})"
+                for n, s in enumerate(self.sources, 1)] + [""]
+            lines.append(f"Coverage: {self.coverage['matched']} articles matched, {self.coverage['used']} used.")
+        return "\n".join(lines).strip() + "\n"
+
+    def _number(self, article_id: str) -> int:
+        return next((n for n, s in enumerate(self.sources, 1) if s["article_id"] == article_id), 0)
+
+
+def _resolve_weekday(sentence: str, article_date: str | None) -> str | None:
+    """"on Friday" in an article of 2022-06-24 (a Friday) -> 2022-06-24; the latest such day on or before it."""
+    if not article_date or len(article_date) != 10:
+        return None
+    lowered = sentence.lower()
+    for index, day in enumerate(_WEEKDAYS):
+        if re.search(rf"\b{day}\b", lowered):
+            published = date.fromisoformat(article_date)
+            back = (published.weekday() - index) % 7
+            return (published - timedelta(days=back)).isoformat()
+    return None
+
+
+def _explicit_date(sentence: str, article_date: str | None) -> str | None:
+    match = _MONTH_DAY.search(sentence)
+    if not match:
+        return None
+    year = match.group(3) or (article_date[:4] if article_date else None)
+    return parse_date(f"{match.group(1)} {match.group(2)}, {year}") if year else None
+
+
+class BriefingBuilder:
+    def __init__(self, searcher: HybridSearcher, embeddings, threshold: float):
+        self.searcher = searcher
+        self.embeddings = embeddings
+        self.scorer = EvidenceScorer(embeddings)
+        self.threshold = threshold
+
+    def _gather(self, topic: str, where) -> list[SearchHit]:
+        hits: dict[str, SearchHit] = {}
+        for aspect in _ASPECTS:
+            for hit in self.searcher.search(aspect.format(topic=topic), 8, where):
+                hits.setdefault(hit.passage_id, hit)
+        return list(hits.values())
+
+    def build(self, topic: str, since: str | None = None, until: str | None = None, max_points: int = 6,
+              sources: list[str] | None = None) -> Briefing:
+        topic = (topic or "").strip()
+        if not topic:
+            raise ValueError("The topic is empty; name what the briefing is about.")
+        briefing = Briefing(topic=topic, since=since, until=until)
+        hits = self._gather(topic, build_filter(since, until, sources))
+        evidence = self.scorer.score(topic, [hit.text for hit in hits]) if hits else []
+        relevant = [e for e in evidence if e.score >= self.threshold * 0.75]
+        if not relevant or evidence[0].score < self.threshold:
+            briefing.note = NO_COVERAGE
+            return briefing
+        sentences = [Sentence(hits[e.passage - 1], e.sentence, e.start, e.end, e.score) for e in relevant[:40]]
+        vectors = np.asarray(self.embeddings.embed_documents([s.text for s in sentences]), dtype=np.float32)
+        for sentence, vector in zip(sentences, vectors):
+            sentence.vector = vector
+        briefing.coverage["matched"] = len({hits[e.passage - 1].article_id for e in relevant})
+
+        points = self._key_points(sentences, max_points)
+        briefing.key_points = [self._item(group) for group in points]
+        summary_articles: set[str] = set()
+        for group in points:
+            if group[0].hit.article_id not in summary_articles and len(briefing.summary) < 3:
+                briefing.summary.append(self._item(group))
+                summary_articles.add(group[0].hit.article_id)
+        briefing.timeline = self._timeline(sentences)
+        briefing.voices = self._voices(hits, topic)
+        briefing.disagreements = self._disagreements(sentences)
+
+        used: dict[str, SearchHit] = {}
+        for section in (briefing.summary, briefing.key_points, briefing.timeline, briefing.voices):
+            for item in section:
+                for citation in item["citations"]:
+                    used.setdefault(citation["article_id"], next(h for h in hits if h.article_id == citation["article_id"]))
+        for d in briefing.disagreements:
+            for side in d["sides"]:
+                for citation in side["citations"]:
+                    used.setdefault(citation["article_id"], next(h for h in hits if h.article_id == citation["article_id"]))
+        briefing.sources = sorted(
+            ({"article_id": h.article_id, "title": h.title, "source": h.source, "date": h.date} for h in used.values()),
+            key=lambda s: (s["date"] is None, s["date"] or ""))
+        briefing.coverage["used"] = len(used)
+        return briefing
+
+    @staticmethod
+    def _item(group: list[Sentence]) -> dict:
+        return {"text": group[0].text, "citations": [s.citation() for s in group]}
+
+    @staticmethod
+    def _key_points(sentences: list[Sentence], max_points: int) -> list[list[Sentence]]:
+        """Best sentences first; a sentence close in meaning to a chosen one (cosine >= 0.8) from another
+        article becomes an extra citation of that point instead of a point of its own."""
+        groups: list[list[Sentence]] = []
+        for sentence in sentences:
+            twin = next((g for g in groups if float(g[0].vector @ sentence.vector) >= 0.8), None)
+            if twin is not None:
+                if all(s.hit.article_id != sentence.hit.article_id for s in twin):
+                    twin.append(sentence)
+                continue
+            if len(groups) < max_points:
+                groups.append([sentence])
+        return groups
+
+    @staticmethod
+    def _timeline(sentences: list[Sentence]) -> list[dict]:
+        """Dated events, oldest first: a date written in the sentence, a weekday resolved against the
+        article's date, or else the article's own date (one event per article)."""
+        events, seen_articles = [], set()
+        for sentence in sentences:
+            when = _explicit_date(sentence.text, sentence.hit.date)
+            source = "text"
+            if not when:
+                when = _resolve_weekday(sentence.text, sentence.hit.date)
+                source = "weekday in the text, dated from the article"
+            if not when:
+                if sentence.hit.article_id in seen_articles or not sentence.hit.date:
+                    continue
+                when, source = sentence.hit.date, "article date"
+            seen_articles.add(sentence.hit.article_id)
+            events.append({"date": when, "date_source": source, "text": sentence.text, "citations": [sentence.citation()]})
+        events.sort(key=lambda e: e["date"])
+        return events[:10]
+
+    @staticmethod
+    def _voices(hits: list[SearchHit], topic: str) -> list[dict]:
+        """Statements attributed to named people (with their role when the sentence gives it)."""
+        voices, speakers = [], set()
+        for hit in hits:
+            for start, end in sentence_spans(hit.text):
+                text = hit.text[start:end]
+                if not _SPEECH.search(text):
+                    continue
+                role_match = _ROLE_NAME.search(text)
+                if role_match:
+                    role, speaker = role_match.group(1).strip(), role_match.group(2).strip()
+                else:
+                    names = [w for w in re.findall(r"\b[A-Z][a-z’'-]+(?:\s+[A-Z][a-z’'-]+)+\b", text)
+                             if set(w.lower().split()) & person_names(text)]
+                    if not names:
+                        continue
+                    role, speaker = "", names[0]
+                key = speaker.split()[-1].lower()
+                if key in speakers:
+                    continue
+                speakers.add(key)
+                voices.append({"speaker": speaker, "role": role, "quote": text,
+                               "citations": [{"article_id": hit.article_id, "title": hit.title, "date": hit.date,
+                                              "source": hit.source, "quote": text}]})
+        return voices[:8]
+
+    @staticmethod
+    def _disagreements(sentences: list[Sentence]) -> list[dict]:
+        """Pairs of sentences from different articles about the same thing (shared names and words) that
+        give different figures, or where one reports ground gained and the other ground given up."""
+        found, used = [], set()
+        for i, a in enumerate(sentences):
+            for b in sentences[i + 1:]:
+                if a.hit.article_id == b.hit.article_id or (a.hit.date or "") == (b.hit.date or ""):
+                    continue
+                shared = (content_terms(a.text) & content_terms(b.text)) | (names_in(a.text) & names_in(b.text))
+                if len(shared) < 2 or (id(a) in used or id(b) in used):
+                    continue
+                figures_differ = numbers_in(a.text) and numbers_in(b.text) and not (numbers_in(a.text) & numbers_in(b.text))
+                stance_differs = (bool(_ADVANCE.search(a.text)) and bool(_RETREAT.search(b.text))) or (
+                    bool(_RETREAT.search(a.text)) and bool(_ADVANCE.search(b.text)))
+                if not (figures_differ or stance_differs):
+                    continue
+                first, second = sorted((a, b), key=lambda s: s.hit.date or "")
+                about = "different figures" if figures_differ else "ground gained against ground given up"
+                found.append({"about": f"Sources differ ({about}) on: {', '.join(sorted(shared)[:4])}",
+                              "sides": [{"date": s.hit.date, "text": s.text, "citations": [s.citation()]} for s in (first, second)]})
+                used.update({id(a), id(b)})
+        return found[:4]

@@ -1,0 +1,79 @@
+"""Briefings with fake embeddings: structure, citations, dating, voices, empty topics, API and CLI."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.briefing import NO_COVERAGE, _explicit_date, _resolve_weekday
+from tests.conftest import SAMPLE_CORPUS
+
+
+@pytest.fixture
+def service(fake_service):
+    fake_service.ingest([SAMPLE_CORPUS])
+    return fake_service
+
+
+def all_items(briefing):
+    data = briefing.to_json()
+    items = data["summary"] + data["key_points"] + data["timeline"] + data["voices"]
+    items += [side for d in data["disagreements"] for side in d["sides"]]
+    return items
+
+
+def test_every_sentence_is_cited_and_quoted_verbatim(service):
+    briefing = service.brief("Battle for Sievierodonetsk")
+    items = all_items(briefing)
+    assert items and all(item["citations"] for item in items)
+    for item in items:
+        for citation in item["citations"]:
+            assert citation["quote"] in service.article(citation["article_id"])["text"]
+    assert len(briefing.sources) >= 3 and briefing.coverage["used"] == len(briefing.sources)
+
+
+def test_timeline_is_oldest_first_and_says_where_dates_come_from(service):
+    timeline = service.brief("Battle for Sievierodonetsk").timeline
+    dates = [event["date"] for event in timeline]
+    assert dates == sorted(dates)
+    assert {e["date_source"] for e in timeline} <= {"text", "weekday in the text, dated from the article", "article date"}
+
+
+def test_dates_from_the_text():
+    assert _resolve_weekday("troops were ordered out on Friday", "2022-06-24") == "2022-06-24"
+    assert _resolve_weekday("fighting on Wednesday", "2022-06-12") == "2022-06-08"
+    assert _resolve_weekday("no weekday here", "2022-06-12") is None
+    assert _explicit_date("posted June 22, 2022 by a channel", None) == "2022-06-22"
+    assert _explicit_date("since March 3 the city", "2022-06-12") == "2022-03-03"
+
+
+def test_voices_name_the_governor_and_the_mayor_with_roles(service):
+    voices = service.brief("Battle for Sievierodonetsk").voices
+    speakers = {v["speaker"]: v["role"] for v in voices}
+    assert "Serhiy Haidai" in speakers and "Gov" in speakers["Serhiy Haidai"]
+    assert "Oleksandr Stryuk" in speakers and "Mayor" in speakers["Oleksandr Stryuk"]
+
+
+def test_topic_the_archive_does_not_cover(service):
+    briefing = service.brief("Volcanic eruptions in Iceland tourism")
+    assert briefing.note == NO_COVERAGE
+    assert briefing.summary == briefing.key_points == briefing.timeline == briefing.voices == []
+
+
+def test_date_range_limits_the_articles(service):
+    briefing = service.brief("Battle for Sievierodonetsk", since="2022-06-20", until="2022-06-30")
+    assert {s["article_id"] for s in briefing.sources} == {"001_4073937ff637e79c"}
+
+
+def test_markdown_and_api(service, fake_settings):
+    from fastapi.testclient import TestClient
+
+    from app import create_app
+
+    markdown = service.brief("Battle for Sievierodonetsk").to_markdown()
+    assert markdown.startswith("# Briefing: Battle for Sievierodonetsk") and "## Timeline" in markdown
+    client = TestClient(create_app(fake_settings, service))
+    data = client.post("/v1/briefings", json={"topic": "Battle for Sievierodonetsk", "max_points": 3}).json()
+    assert len(data["key_points"]) <= 3 and data["sources"]
+    md = client.post("/v1/briefings?format=md", json={"topic": "Battle for Sievierodonetsk"})
+    assert md.headers["content-type"].startswith("text/markdown") and "## Key points" in md.text
+    assert client.post("/v1/briefings", json={"topic": ""}).status_code == 422
