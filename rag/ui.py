@@ -41,6 +41,43 @@ def source_cards(answer_json: dict, service: RagService) -> str:
     return "\n".join(cards)
 
 
+def briefing_to_html(data: dict) -> str:
+    """A briefing as HTML; every sentence is escaped, and each citation number links to its source."""
+    numbers = {s["article_id"]: n for n, s in enumerate(data["sources"], 1)}
+
+    def cites(item: dict) -> str:
+        return " ".join(f"<a href='#nr-src-{numbers.get(c['article_id'], 0)}'>[{numbers.get(c['article_id'], 0)}]</a>"
+                        for c in item["citations"])
+
+    parts = [f"<h3>{html.escape(data['topic'])}</h3>"]
+    if data.get("note"):
+        parts.append(f"<p>{html.escape(data['note'])}</p>")
+    if data["summary"]:
+        parts.append("<h4>Summary</h4><p>" + " ".join(f"{html.escape(i['text'])} {cites(i)}" for i in data["summary"]) + "</p>")
+    if data["key_points"]:
+        parts.append("<h4>Key points</h4><ul>" + "".join(f"<li>{html.escape(i['text'])} {cites(i)}</li>" for i in data["key_points"]) + "</ul>")
+    if data["timeline"]:
+        parts.append("<h4>Timeline</h4><ul>" + "".join(
+            f"<li><b>{html.escape(e['date'])}</b> <i>({html.escape(e['date_source'])})</i>: {html.escape(e['text'])} {cites(e)}</li>"
+            for e in data["timeline"]) + "</ul>")
+    if data["voices"]:
+        parts.append("<h4>Who said what</h4><ul>" + "".join(
+            f"<li><b>{html.escape(v['speaker'])}</b>{', ' + html.escape(v['role']) if v['role'] else ''}: {html.escape(v['quote'])} {cites(v)}</li>"
+            for v in data["voices"]) + "</ul>")
+    if data["disagreements"]:
+        parts.append("<h4>Where sources differ</h4><ul>" + "".join(
+            f"<li>{html.escape(d['about'])}<ul>" + "".join(
+                f"<li>{html.escape(s['date'] or 'undated')}: {html.escape(s['text'])} {cites(s)}</li>" for s in d["sides"])
+            + "</ul></li>" for d in data["disagreements"]) + "</ul>")
+    if data["sources"]:
+        parts.append("<h4>Sources</h4><ol>" + "".join(
+            f"<li id='nr-src-{n}'>{html.escape(s['title'])} — {html.escape(s['source'] or 'unknown outlet')}, "
+            f"{html.escape(s['date'] or 'undated')} ({html.escape(s['article_id'])})</li>"
+            for n, s in enumerate(data["sources"], 1)) + "</ol>")
+        parts.append(f"<p>{data['coverage']['matched']} articles matched, {data['coverage']['used']} used.</p>")
+    return "\n".join(parts)
+
+
 CSS = """
 .nr-card {border: 1px solid #ccc; border-radius: 8px; padding: 8px 12px; margin: 6px 0;}
 .nr-card mark {background: #fff3a0;}
@@ -129,6 +166,28 @@ def build_ui(service: RagService) -> gr.Blocks:
 
             upload.upload(ingest, upload, [table, upload_report])
             delete_button.click(delete, delete_id, [table, upload_report])
+
+        with gr.Tab("Briefing"):
+            with gr.Row():
+                topic = gr.Textbox(label="Topic", placeholder="Battle for Sievierodonetsk", scale=3, elem_id="nr-topic")
+                brief_since = gr.Textbox(label="From date", placeholder="2022-06-01", scale=1)
+                brief_until = gr.Textbox(label="To date", placeholder="2022-06-30", scale=1)
+            generate = gr.Button("Generate", variant="primary", elem_id="nr-generate")
+            briefing_html = gr.HTML(elem_id="nr-briefing")
+            download = gr.File(label="Download as Markdown", interactive=False)
+
+            def make_briefing(topic_value, since_value, until_value):
+                import tempfile
+
+                try:
+                    briefing = service.brief(topic_value, since_value or None, until_value or None)
+                except ValueError as exc:
+                    return f"<p>{html.escape(str(exc))}</p>", None
+                path = Path(tempfile.mkdtemp(prefix="newsrag-briefing-")) / "briefing.md"
+                path.write_text(briefing.to_markdown(), encoding="utf-8")
+                return briefing_to_html(briefing.to_json()), str(path)
+
+            generate.click(make_briefing, [topic, brief_since, brief_until], [briefing_html, download])
 
         def refresh():
             """Fill the outlet choices and the article list on each page load (never at start-up, so a

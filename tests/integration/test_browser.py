@@ -60,3 +60,13 @@ def test_article_text_with_markup_is_shown_as_text(newsrag_server, page):
     page.locator("#nr-sources [data-testid=source-card]").first.wait_for(timeout=90_000)
     assert page.evaluate("window.pwned") is None
     assert page.locator("#nr-sources script").count() == 0 and page.locator("#nr-sources img").count() == 0
+
+
+def test_briefing_tab_generates_a_cited_briefing(newsrag_server, page):
+    page.goto(newsrag_server + "/", wait_until="networkidle")
+    page.get_by_role("tab", name="Briefing").click()
+    page.locator("#nr-topic textarea").fill("Battle for Sievierodonetsk")
+    page.locator("#nr-generate").click()
+    page.locator("#nr-briefing h4", has_text="Timeline").wait_for(timeout=120_000)
+    text = page.locator("#nr-briefing").inner_text()
+    assert "Who said what" in text and "Sources" in text and "[1]" in text

@@ -77,3 +77,14 @@ def test_markdown_and_api(service, fake_settings):
     md = client.post("/v1/briefings?format=md", json={"topic": "Battle for Sievierodonetsk"})
     assert md.headers["content-type"].startswith("text/markdown") and "## Key points" in md.text
     assert client.post("/v1/briefings", json={"topic": ""}).status_code == 422
+
+
+def test_briefing_html_escapes_article_text():
+    from rag.ui import briefing_to_html
+
+    hostile = {"article_id": "x", "title": "<b>t</b>", "date": "2022-06-01", "source": None, "quote": "q"}
+    data = {"topic": "<script>x</script>", "note": None, "summary": [{"text": "<img src=x onerror=alert(1)>", "citations": [hostile]}],
+            "key_points": [], "timeline": [], "voices": [], "disagreements": [], "coverage": {"matched": 1, "used": 1},
+            "sources": [{"article_id": "x", "title": "<b>t</b>", "source": None, "date": "2022-06-01"}]}
+    page = briefing_to_html(data)
+    assert "<script>" not in page and "<img" not in page and "&lt;img" in page and "<a href='#nr-src-1'>[1]</a>" in page
