@@ -182,7 +182,8 @@ def judge_rows(rows: list[dict], settings: Settings, backend: str) -> dict:
 
 def run_eval(dataset: Path, corpus: Path | None = None, backend: str | None = None, limit: int | None = None,
              seed: int = 0, out: Path | None = None, baseline: str | None = None, settings: Settings | None = None,
-             progress: Callable[[int, int], None] | None = None, judge: str | None = None) -> tuple[dict, list[dict]]:
+             progress: Callable[[int, int], None] | None = None, judge: str | None = None,
+             briefings: Path | None = None) -> tuple[dict, list[dict]]:
     """Run a gold set; returns (report, rows) and writes the run files to `out` when given."""
     from eval.report import write_reports
 
@@ -218,6 +219,11 @@ def run_eval(dataset: Path, corpus: Path | None = None, backend: str | None = No
         elif baseline:
             raise ValueError(f"Unknown baseline '{baseline}'; the one available is 'naive'.")
         judged = judge_rows(rows, settings, judge) if judge else None
+        briefing_report = None
+        if briefings is not None:
+            from eval.briefings import run_briefings
+
+            briefing_report = run_briefings(service, briefings)
 
     report = {
         "dataset": str(dataset), "corpus": str(corpus) if corpus else None, "backend": backend,
@@ -225,6 +231,7 @@ def run_eval(dataset: Path, corpus: Path | None = None, backend: str | None = No
         "limit": limit, "seed": seed,
         "metrics": aggregate(rows),
         "judge": judged,
+        "briefings": briefing_report,
         "baseline": {"name": baseline, "metrics": aggregate(baseline_rows)} if baseline_rows else None,
         "settings": {k: str(v) for k, v in settings.model_dump().items() if "key" not in k},
     }
@@ -241,4 +248,13 @@ def run_eval(dataset: Path, corpus: Path | None = None, backend: str | None = No
                     handle.write(json.dumps(row, ensure_ascii=False) + "\n")
         (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
         write_reports(out, report, rows)
+        if briefing_report:
+            m = briefing_report["metrics"]
+            with (out / "report.md").open("a", encoding="utf-8") as handle:
+                handle.write(
+                    f"\n## Briefings ({briefing_report['topics']} topics, {briefing_report['dataset']})\n\n"
+                    "| fact recall | citation precision | cite recall | verified | abstention | p50 s |\n|---:|---:|---:|---:|---:|---:|\n"
+                    + " | ".join("—" if m[k] is None else f"{m[k]:.3f}" for k in
+                                 ("fact_recall", "citation_precision", "cite_recall", "verified", "abstention", "p50_s"))
+                    .join(["| ", " |\n"]))
     return report, rows

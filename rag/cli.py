@@ -223,6 +223,7 @@ def eval_run(
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="Folder for results.jsonl and the reports.")] = None,
     baseline: Annotated[Optional[str], typer.Option(help="Also run a baseline: 'naive' (plain LangChain chain).")] = None,
     judge: Annotated[Optional[str], typer.Option(help="Also grade answers with this LLM backend (LLM-as-judge).")] = None,
+    briefings: Annotated[Optional[Path], typer.Option(help="Also score briefings on these gold topics (JSONL).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print report.json.")] = False,
 ):
     """Run the gold questions through newsrag and write results.jsonl, report.json/.md/.html."""
@@ -243,7 +244,7 @@ def eval_run(
     with Progress(TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("", total=None)
-        report, _ = run_eval(dataset, corpus, llm, limit, seed, out_dir, baseline, judge=judge,
+        report, _ = run_eval(dataset, corpus, llm, limit, seed, out_dir, baseline, judge=judge, briefings=briefings,
                              progress=lambda done, total: bar.update(task, completed=done, total=total))
     if as_json:
         out.print_json(json.dumps(report, ensure_ascii=False))
@@ -266,6 +267,11 @@ def eval_run(
         j = report["judge"]
         out.print(f"judge ({j['judge_backend']}): accuracy {fmt(j['judge_accuracy'])}, "
                   f"agreement with the string metric {fmt(j['judge_agreement'])}")
+    if report["briefings"]:
+        b = report["briefings"]["metrics"]
+        out.print(f"briefings ({report['briefings']['topics']} topics): fact recall {fmt(b['fact_recall'])}, "
+                  f"citation precision {fmt(b['citation_precision'])}, cite recall {fmt(b['cite_recall'])}, "
+                  f"verified {fmt(b['verified'])}, abstention {fmt(b['abstention'])}, p50 {fmt(b['p50_s'])}s")
     out.print(f"reports in {out_dir}/ (report.md, report.html, results.jsonl)")
 
 

@@ -88,3 +88,18 @@ def test_briefing_html_escapes_article_text():
             "sources": [{"article_id": "x", "title": "<b>t</b>", "source": None, "date": "2022-06-01"}]}
     page = briefing_to_html(data)
     assert "<script>" not in page and "<img" not in page and "&lt;img" in page and "<a href='#nr-src-1'>[1]</a>" in page
+
+
+def test_briefing_eval_scores(service):
+    from eval.briefings import score_briefing
+
+    data = service.brief("Battle for Sievierodonetsk").to_json()
+    gold = {"id": "t", "must_include": [["Stryuk"], ["no such fact anywhere"]],
+            "must_cite": ["001_4073937ff637e79c", "000_da9fdc523bd132db"]}
+    scores = score_briefing(service, gold, data)
+    assert scores["fact_recall"] == 0.5 and scores["verified"] == 1.0 and scores["cite_recall"] == 1.0
+    assert 0 < scores["citation_precision"] < 1
+    empty = service.brief("Volcanic eruptions in Iceland tourism").to_json()
+    assert score_briefing(service, {"id": "e", "must_include": [], "must_cite": []}, empty) == {"id": "e", "abstention": 1.0}
+    wrong = score_briefing(service, {"id": "e", "must_include": [], "must_cite": []}, data)
+    assert wrong["abstention"] == 0.0
