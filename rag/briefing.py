@@ -153,11 +153,19 @@ class BriefingBuilder:
 
         points = self._key_points(sentences, max_points)
         briefing.key_points = [self._item(group) for group in points]
+        # 2-4 sentences: the best point of each article first, then the next best points up to two.
         summary_articles: set[str] = set()
+        chosen: list[list[Sentence]] = []
         for group in points:
-            if group[0].hit.article_id not in summary_articles and len(briefing.summary) < 3:
-                briefing.summary.append(self._item(group))
+            if group[0].hit.article_id not in summary_articles and len(chosen) < 3:
+                chosen.append(group)
                 summary_articles.add(group[0].hit.article_id)
+        for group in points:
+            if len(chosen) >= 2:
+                break
+            if group not in chosen:
+                chosen.append(group)
+        briefing.summary = [self._item(group) for group in sorted(chosen, key=points.index)]
         briefing.timeline = self._timeline(sentences)
         briefing.voices = self._voices(hits, topic)
         briefing.disagreements = self._disagreements(sentences)

@@ -103,3 +103,9 @@ def test_briefing_eval_scores(service):
     assert score_briefing(service, {"id": "e", "must_include": [], "must_cite": []}, empty) == {"id": "e", "abstention": 1.0}
     wrong = score_briefing(service, {"id": "e", "must_include": [], "must_cite": []}, data)
     assert wrong["abstention"] == 0.0
+
+
+def test_summary_has_two_to_four_sentences_even_for_one_article(service):
+    for topic in ("Battle for Sievierodonetsk", "Russian offensive on Toretsk"):
+        summary = service.brief(topic).summary
+        assert 2 <= len(summary) <= 4 and all(item["citations"] for item in summary)
