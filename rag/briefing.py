@@ -170,15 +170,10 @@ class BriefingBuilder:
         briefing.voices = self._voices(hits, topic)
         briefing.disagreements = self._disagreements(sentences)
 
-        used: dict[str, SearchHit] = {}
-        for section in (briefing.summary, briefing.key_points, briefing.timeline, briefing.voices):
-            for item in section:
-                for citation in item["citations"]:
-                    used.setdefault(citation["article_id"], next(h for h in hits if h.article_id == citation["article_id"]))
-        for d in briefing.disagreements:
-            for side in d["sides"]:
-                for citation in side["citations"]:
-                    used.setdefault(citation["article_id"], next(h for h in hits if h.article_id == citation["article_id"]))
+        by_article = {hit.article_id: hit for hit in hits}
+        items = briefing.summary + briefing.key_points + briefing.timeline + briefing.voices
+        items += [side for d in briefing.disagreements for side in d["sides"]]
+        used = {c["article_id"]: by_article[c["article_id"]] for item in items for c in item["citations"]}
         briefing.sources = sorted(
             ({"article_id": h.article_id, "title": h.title, "source": h.source, "date": h.date} for h in used.values()),
             key=lambda s: (s["date"] is None, s["date"] or ""))
