@@ -30,14 +30,14 @@ _MONTHS = {m.lower() for m in (
     "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec").split()}
 _WEEKDAYS = {d.lower() for d in "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()}
 # Capitalised words that are not names: sentence starters, pronouns and the like.
-_NOT_NAMES = {
+NOT_NAMES = {
     "the", "a", "an", "in", "on", "at", "of", "and", "but", "or", "as", "it", "its", "this", "that", "these",
     "those", "he", "she", "they", "we", "i", "you", "his", "her", "their", "our", "there", "here", "after",
     "before", "when", "while", "according", "some", "about", "more", "most", "both", "all", "no", "not",
     "for", "from", "with", "by", "to", "if", "so", "yes", "also", "still", "however", "earlier", "later",
     "meanwhile", "elsewhere", "what", "who", "which", "where", "why", "how", "answer", "passage", "archive",
 }
-_STOPWORDS = _NOT_NAMES | {
+_STOPWORDS = NOT_NAMES | {
     "is", "was", "were", "are", "be", "been", "being", "has", "have", "had", "do", "did", "does", "said",
     "says", "say", "would", "will", "could", "can", "may", "might", "than", "then", "into", "over", "up",
     "out", "such", "only", "other", "any", "each", "per", "cent", "s", "t", "him", "them", "my", "me", "us",
@@ -157,7 +157,7 @@ def names_in(text: str) -> set[str]:
         word = match.group().lower()
         if word.endswith(("'s", "’s")):
             word = word[:-2]
-        if word in _NOT_NAMES or word in _MONTHS or word in _WEEKDAYS or len(word) < 2:
+        if word in NOT_NAMES or word in _MONTHS or word in _WEEKDAYS or len(word) < 2:
             continue
         names.add(word)
     return names

@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 
 from vectorstore.keyword import expand_abbreviations
-from rag.citations import content_terms, dates_in, name_present, names_in, numbers_in, sentence_spans
+from rag.citations import NOT_NAMES, content_terms, dates_in, name_present, names_in, numbers_in, sentence_spans
 
 AnswerType = Literal["number", "date", "person", "place", "any"]
 
@@ -60,10 +60,10 @@ def person_names(text: str) -> set[str]:
     found: set[str] = set()
     for match in re.finditer(r"\b([A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)+)\b", text):
         words = match.group(1).split()
-        found.update(w.lower() for w in words if w.lower() not in names_blocklist() and not _role_or_demonym(w))
+        found.update(w.lower() for w in words if w.lower() not in NOT_NAMES and not _role_or_demonym(w))
     for match in re.finditer(rf"{_TITLES}\s+([A-Z][a-z'’-]+)|\b([A-Z][a-z'’-]+)\s+said\b|\bsaid\s+([A-Z][a-z'’-]+)", text):
         word = next(g for g in match.groups() if g)
-        if word.lower() not in names_blocklist():
+        if word.lower() not in NOT_NAMES:
             found.add(word.lower())
     return found & names_in(text)
 
@@ -80,12 +80,6 @@ def _role_or_demonym(word: str) -> bool:
     """Titles, institutions and nationality adjectives ("Russian Foreign Minister") are not person names."""
     lower = word.lower()
     return lower in _ROLES or lower.endswith(("ian", "ese", "ish"))
-
-
-def names_blocklist() -> set[str]:
-    from rag.citations import _NOT_NAMES
-
-    return _NOT_NAMES
 
 
 @dataclass
