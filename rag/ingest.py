@@ -28,6 +28,10 @@ ProgressCallback = Callable[[int, int, str], None]
 
 # A pending record this old is taken as abandoned even if its writer cannot be checked (another host).
 _STALE_PENDING_S = 3600
+# Neighbours asked for when checking that a new passage is found by its own vector: identical passages
+# (repeated text) tie at distance 0, so the passage itself need not come first.
+_INDEX_CHECK_NEIGHBOURS = 10
+_INDEX_CHECK_ROUNDS = 3
 
 
 @dataclass
@@ -40,6 +44,7 @@ class IngestReport:
     failed: list[dict] = field(default_factory=list)
     passages: int = 0
     passages_written: int = 0
+    passages_reindexed: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
     chunk_seconds: float = 0.0
@@ -55,6 +60,7 @@ class IngestReport:
         timings = {key: round(data.pop(key), 3) for key in
                    ("seconds", "embed_seconds", "chunk_seconds", "store_seconds", "keyword_seconds")}
         timings["passages_written"] = data.pop("passages_written")
+        timings["passages_reindexed"] = data.pop("passages_reindexed")
         timings["passages_per_s"] = (
             round(timings["passages_written"] / timings["seconds"], 1) if timings["seconds"] else None
         )
@@ -274,6 +280,7 @@ class Ingestor:
                 embeddings=vectors[low : low + len(part)],
                 metadatas=[row[2] for row in part],
             )
+        report.passages_reindexed += self._ensure_indexed(rows, vectors)
         self.store.put_articles(
             [
                 (article.id, article_metadata(article, "complete", len(passages)), article.text, article.raw_text)
@@ -287,6 +294,39 @@ class Ingestor:
             else:
                 report.updated += 1
         report.store_seconds += time.perf_counter() - store_started
+
+    def _ensure_indexed(self, rows: list[tuple[str, str, dict]], vectors: list[list[float]]) -> int:
+        """Re-upsert new passages that a vector query by their own embedding does not return; how many.
+
+        chromadb 1.5.9 embedded sometimes leaves a freshly upserted record out of query() results while
+        get() returns it (seen in about 2 of 14 fresh processes), so an article would be stored yet never
+        found by dense search. One batched query per write batch finds them; upserting again fixes them.
+        """
+        reindexed = 0
+        pending = list(range(len(rows)))
+        batch = self.settings.ingest_batch_size
+        for _ in range(_INDEX_CHECK_ROUNDS):
+            missing = []
+            for low in range(0, len(pending), batch):
+                part = pending[low : low + batch]
+                found = self.store.nearest([vectors[i] for i in part], _INDEX_CHECK_NEIGHBOURS)
+                for i, neighbours in zip(part, found):
+                    ids = {pid for pid, _ in neighbours}
+                    # A full list of exact duplicates may crowd the passage out without anything being wrong.
+                    crowded = len(neighbours) == _INDEX_CHECK_NEIGHBOURS and neighbours[-1][1] <= 1e-6
+                    if rows[i][0] not in ids and not crowded:
+                        missing.append(i)
+            if not missing:
+                break
+            self.store.add_passages(
+                ids=[rows[i][0] for i in missing],
+                texts=[rows[i][1] for i in missing],
+                embeddings=[vectors[i] for i in missing],
+                metadatas=[rows[i][2] for i in missing],
+            )
+            reindexed += len(missing)
+            pending = missing
+        return reindexed
 
     def remove(self, article_id: str) -> None:
         """Delete one article: pending first, so a crash mid-way is rolled back, never half-deleted."""

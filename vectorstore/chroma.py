@@ -52,8 +52,7 @@ class ChromaStore:
         self.embedding_name = embedding_name
         self.hnsw = {"space": "cosine", "ef_construction": 200, "ef_search": 100, "max_neighbors": 16, **(hnsw or {})}
         self._client = None
-        self._passages = None
-        self._articles = None
+        self._collections = None  # (passages, articles), set and cleared as one value
         self._lock = threading.Lock()
         self._own_versions: set[str] = set()  # versions this process wrote
 
@@ -64,11 +63,14 @@ class ChromaStore:
     # --- connection ------------------------------------------------------------------------------
 
     def _connect(self):
-        if self._passages is not None:
-            return
+        """The (passages, articles) collections, opened on first use. Callers keep this pair rather than
+        re-reading the attributes, which `refresh()` or a reopen may clear from another thread meanwhile."""
+        opened = self._collections
+        if opened is not None:
+            return opened
         with self._lock:
-            if self._passages is not None:
-                return
+            if self._collections is not None:
+                return self._collections
             import chromadb
             from chromadb.config import Settings as ChromaSettings
 
@@ -92,8 +94,9 @@ class ChromaStore:
                 articles = client.get_or_create_collection(f"{self.name}-articles", embedding_function=None)
             except Exception as exc:
                 raise self._unavailable(exc) from exc
-            self._check_schema(articles)
-            self._client, self._passages, self._articles = client, passages, articles
+            self._check_schema(articles, passages)
+            self._client, self._collections = client, (passages, articles)
+            return self._collections
 
     def _unavailable(self, exc: Exception) -> StoreUnavailable:
         if self.url:
@@ -103,8 +106,13 @@ class ChromaStore:
             )
         return StoreUnavailable(f"The Chroma store at {self.path} cannot be opened: {exc}.")
 
-    def _check_schema(self, articles) -> None:
+    def _check_schema(self, articles, passages) -> None:
         found = articles.get(ids=[_META_ID], include=["metadatas"])
+        if not found["ids"] and (articles.count() or passages.count()):
+            # Records but no marker: not written by any newsrag version we know; reading it could give wrong answers.
+            raise StoreVersionError(
+                f"The store at {self.location} holds data without a newsrag schema marker; {self._fresh_store_advice()}."
+            )
         if not found["ids"]:
             articles.upsert(
                 ids=[_META_ID],
@@ -124,8 +132,7 @@ class ChromaStore:
         if meta.get("schema") != SCHEMA_VERSION:
             raise StoreVersionError(
                 f"The store at {self.location} was written by another newsrag version "
-                f"(schema {meta.get('schema')}, this version reads {SCHEMA_VERSION}); "
-                "re-ingest into a new NEWSRAG_DATA_DIR."
+                f"(schema {meta.get('schema')}, this version reads {SCHEMA_VERSION}); {self._fresh_store_advice()}."
             )
         if self.embedding_name and meta.get("embedding") not in ("", self.embedding_name):
             raise StoreVersionError(
@@ -133,11 +140,16 @@ class ChromaStore:
                 f"not '{self.embedding_name}'; set NEWSRAG_EMBEDDING={meta.get('embedding')} or use a new NEWSRAG_DATA_DIR."
             )
 
-    def _call(self, collection: str, method: str, **kwargs):
+    def _fresh_store_advice(self) -> str:
+        if self.url:
+            return "re-ingest under a new NEWSRAG_COLLECTION name"
+        return "re-ingest into a new NEWSRAG_DATA_DIR"
+
+    def _call(self, collection: str, method: str, _reopened: bool = False, **kwargs):
         """Run `method` on the "passages" or "articles" collection; connection failures become StoreUnavailable."""
-        self._connect()
+        passages, articles = self._connect()
         try:
-            return getattr(self._passages if collection == "passages" else self._articles, method)(**kwargs)
+            return getattr(passages if collection == "passages" else articles, method)(**kwargs)
         except StoreError:
             raise
         except (ConnectionError, OSError) as exc:
@@ -145,7 +157,18 @@ class ChromaStore:
         except Exception as exc:
             if "connect" in str(exc).lower() or exc.__class__.__name__ in ("ConnectError", "ReadTimeout"):
                 raise self._unavailable(exc) from exc
+            if exc.__class__.__name__ == "NotFoundError" and not _reopened:
+                # Our collection objects are stale: a Chroma server restarted on other data, or another
+                # process dropped the collections. Open them anew (once) instead of failing every request.
+                self._forget(passages)
+                return self._call(collection, method, _reopened=True, **kwargs)
             raise
+
+    def _forget(self, passages) -> None:
+        """Drop the cached client and collections, unless another thread has already replaced them."""
+        with self._lock:
+            if self._collections is not None and self._collections[0] is passages:
+                self._client = self._collections = None
 
     def ping(self) -> bool:
         self._connect()
@@ -195,6 +218,14 @@ class ChromaStore:
                 result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0]
             )
         ]
+
+    def nearest(self, embeddings: list[list[float]], n: int) -> list[list[tuple[str, float]]]:
+        """For each embedding, the ids and distances of its `n` nearest passages, in one query call."""
+        count = self.count_passages()
+        if count == 0 or not embeddings:
+            return [[] for _ in embeddings]
+        result = self._call("passages", "query", query_embeddings=embeddings, n_results=min(n, count), include=["distances"])
+        return [list(zip(ids, distances)) for ids, distances in zip(result["ids"], result["distances"])]
 
     def get_passages(self, ids: list[str]) -> list[dict]:
         result = self._call("passages", "get", ids=ids, include=["documents", "metadatas"])
@@ -292,7 +323,7 @@ class ChromaStore:
 
         with self._lock:
             SharedSystemClient.clear_system_cache()
-            self._client = self._passages = self._articles = None
+            self._client = self._collections = None
 
     def drop(self) -> None:
         """Delete both collections (tests and throw-away eval stores)."""
@@ -302,4 +333,4 @@ class ChromaStore:
                 self._client.delete_collection(collection)
             except Exception:
                 pass
-        self._passages = self._articles = None
+        self._collections = None
