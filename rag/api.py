@@ -7,6 +7,7 @@ traceback.
 from __future__ import annotations
 
 import hmac
+import itertools
 import json
 import re
 import time
@@ -121,10 +122,13 @@ def build_api(service: RagService, api_key: str | None = None) -> APIRouter:
             answer = service.ask(body.question, history, body.since, body.until, body.sources, body.llm)
             return answer.to_json()
         events = service.ask_stream(body.question, history, body.since, body.until, body.sources, body.llm)
+        # Retrieval runs before the first event: a store that is down fails here, as a 503, rather
+        # than as an error event inside a 200 stream.
+        first = next(events)
 
         def sse():
             try:
-                for event in events:
+                for event in itertools.chain([first], events):
                     if event["event"] == "token":
                         yield {"event": "token", "data": json.dumps({"text": event["text"]})}
                     else:
@@ -204,7 +208,7 @@ def build_api(service: RagService, api_key: str | None = None) -> APIRouter:
         answer = service.ask(question, turns[:-1])
         payload = answer.to_json()
         created, completion_id = int(time.time()), f"chatcmpl-{uuid.uuid4().hex[:24]}"
-        extra = {"citations": payload["citations"], "abstained": payload["abstained"]}
+        extra = {"citations": payload["citations"], "abstained": payload["abstained"], "fallback": payload["fallback"]}
         if not body.stream:
             return {
                 "id": completion_id, "object": "chat.completion", "created": created, "model": body.model,

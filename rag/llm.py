@@ -41,8 +41,11 @@ def bundled_model_path() -> Path:
 
 _llamacpp_cache: dict[tuple, BaseChatModel] = {}
 _llamacpp_lock = threading.Lock()
-# llama.cpp contexts are not thread-safe: one generation at a time per process.
-_generation_lock = threading.RLock()
+# llama.cpp contexts are not thread-safe: one generation at a time per process. A plain Lock, not an
+# RLock: a streamed answer holds it across yields, and Starlette and Gradio resume a generator on any
+# worker thread, so another thread than the one that took it may release it (an RLock would raise and
+# stay held: later generations would wait forever, or re-enter it on that first thread and overlap).
+_generation_lock = threading.Lock()
 
 
 def generation_lock(backend: str):

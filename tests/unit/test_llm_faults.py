@@ -1,0 +1,78 @@
+"""Backend faults through the API with the fake model: a failing backend falls back to the quoted
+evidence (flagged on every route), a streamed answer resumed on other threads frees the model for the
+next one, and a store that is down fails a streamed ask with a 503 before any event."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from fastapi.testclient import TestClient
+
+from rag.llm import FakeChatModel
+from rag.service import RagService
+from tests.conftest import SAMPLE_CORPUS
+
+TORETSK = "How many civilians remain in Toretsk?"
+
+
+class BrokenModel(FakeChatModel):
+    def _reply(self, messages):
+        raise ConnectionError("backend answered 500")
+
+
+def test_failing_backend_is_a_flagged_fallback_on_every_answer_route(fake_settings):
+    from app import create_app
+
+    settings = fake_settings.model_copy(update={"llm": "fake"})
+    service = RagService(settings, llm=BrokenModel())
+    service.ingest([SAMPLE_CORPUS])
+    client = TestClient(create_app(settings, service))
+
+    asked = client.post("/v1/ask", json={"question": TORETSK})
+    assert asked.status_code == 200 and "1,400" in asked.json()["answer"] and asked.json()["citations"]
+    assert "ConnectionError" in asked.json()["fallback"]
+
+    streamed = client.post("/v1/ask?stream=true", json={"question": TORETSK})
+    final = json.loads([line for line in streamed.text.splitlines() if line.startswith("data:")][-1][5:])
+    assert streamed.status_code == 200 and "1,400" in final["answer"] and "ConnectionError" in final["fallback"]
+
+    chat = client.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": TORETSK}]})
+    body = chat.json()
+    assert chat.status_code == 200 and "1,400" in body["choices"][0]["message"]["content"]
+    assert body["citations"] and "ConnectionError" in body["fallback"]
+
+
+def test_streamed_answer_resumed_on_other_threads_frees_the_model(fake_settings):
+    """Starlette and Gradio resume a streaming generator on whichever worker thread is free."""
+    settings = fake_settings.model_copy(update={"llm": "llamacpp"})  # the backend that takes the lock
+    service = RagService(settings, llm=FakeChatModel(replies=["Some 1,400 civilians remain in Toretsk [1]."]))
+    service.ingest([SAMPLE_CORPUS])
+
+    def drain_one_thread_per_event() -> list[dict]:
+        events, stream = [], service.ask_stream(TORETSK)
+        while True:
+            box: list = []
+            worker = threading.Thread(target=lambda: box.append(next(stream, None)))
+            worker.start()
+            worker.join(timeout=30)
+            assert not worker.is_alive(), "the next generation waited for a lock nobody holds"
+            if box[0] is None:
+                return events
+            events.append(box[0])
+
+    for _ in range(2):  # the second one needs the lock the first one took
+        events = drain_one_thread_per_event()
+        answer = events[-1]["answer"]
+        assert answer.fallback is None, answer.fallback
+        assert "1,400" in answer.answer
+
+
+def test_store_down_fails_a_streamed_ask_with_503(fake_settings):
+    from app import create_app
+
+    settings = fake_settings.model_copy(update={"llm": "fake", "chroma_url": "http://127.0.0.1:9"})
+    client = TestClient(create_app(settings, RagService(settings)))
+    response = client.post("/v1/ask?stream=true", json={"question": TORETSK})
+    assert response.status_code == 503
+    assert "not reachable" in response.json()["error"]["message"]
