@@ -17,7 +17,7 @@ def create_app(settings=None, service=None):
     from fastapi import FastAPI
     from fastapi.middleware.cors import CORSMiddleware
 
-    from rag.api import build_api, install_error_handlers
+    from rag.api import build_api, install_error_handlers, key_matches
     from rag.config import Settings
     from rag.service import RagService
     from rag.ui import CSS, build_ui
@@ -30,8 +30,9 @@ def create_app(settings=None, service=None):
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
                        allow_headers=["Authorization", "Content-Type"])
     install_error_handlers(app)
-    app.include_router(build_api(service, settings.api_key))
-    auth = (lambda _user, password: password == settings.api_key) if settings.api_key else None
+    api_key = settings.api_key.get_secret_value() if settings.api_key else None
+    app.include_router(build_api(service, api_key))
+    auth = (lambda _user, password: key_matches(password, api_key)) if api_key else None
     app = gr.mount_gradio_app(app, build_ui(service), path="/", auth=auth,
                               auth_message="Enter any user name and the API key as password." if auth else None,
                               footer_links=[], css=CSS)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import hmac
 import itertools
 import json
+import os
 import re
 import time
+import unicodedata
 import uuid
 from pathlib import Path
 from typing import Literal
@@ -20,7 +22,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
 
-from rag.documents import SUPPORTED_SUFFIXES
+from rag.documents import SUPPORTED_SUFFIXES, content_mismatch
 from rag.llm import BackendUnavailable
 from rag.service import RagService
 from vectorstore.chroma import StoreError
@@ -79,14 +81,22 @@ def _text(content) -> str:
     return content or ""
 
 
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
+# Letters and digits of any script stay (a Київ.txt upload keeps its name); separators, control and
+# format characters (such as right-to-left overrides) do not.
+_SAFE_NAME = re.compile(r"[^\w. -]+")
 
 
 def safe_filename(name: str) -> str:
     """A file name with no directory part, no traversal and no control characters."""
     base = Path(name.replace("\\", "/")).name
-    base = _SAFE_NAME.sub("_", base).strip(" .") or "upload"
-    return base[:120]
+    base = _SAFE_NAME.sub("_", unicodedata.normalize("NFC", base)).strip(" .") or "upload"
+    stem, suffix = os.path.splitext(base)
+    return stem[:100] + suffix[:20]  # a long name is cut in its stem, so the type survives
+
+
+def key_matches(given: str, expected: str) -> bool:
+    """Constant-time comparison: how long a refusal takes tells nothing about how much of a guess was right."""
+    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 def build_api(service: RagService, api_key: str | None = None) -> APIRouter:
@@ -97,7 +107,7 @@ def build_api(service: RagService, api_key: str | None = None) -> APIRouter:
             return
         header = request.headers.get("authorization", "")
         token = header[7:] if header.lower().startswith("bearer ") else ""
-        if not hmac.compare_digest(token.encode(), api_key.encode()):
+        if not key_matches(token, api_key):
             raise HTTPException(401, "A valid API key is required: send 'Authorization: Bearer <NEWSRAG_API_KEY>'.",
                                 headers={"WWW-Authenticate": "Bearer"})
 
@@ -166,17 +176,26 @@ def build_api(service: RagService, api_key: str | None = None) -> APIRouter:
         limit = int(service.settings.max_file_mb * 1e6)
         folder = Path(service.settings.data_dir) / "uploads" / uuid.uuid4().hex[:12]
         folder.mkdir(parents=True, exist_ok=True)
-        saved, rejected = [], []
+        saved, rejected, wrong_type = [], [], 0
         for upload_file in files:
             name = safe_filename(upload_file.filename or "upload")
             if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
                 rejected.append({"path": name, "error": f"{name} has an unsupported type (supported: {', '.join(SUPPORTED_SUFFIXES)})."})
+                wrong_type += 1
                 continue
             data = await upload_file.read(limit + 1)
             if len(data) > limit:
                 rejected.append({"path": name, "error": f"{name} is over the {service.settings.max_file_mb:g} MB upload limit."})
                 continue
+            mismatch = content_mismatch(name, data)
+            if mismatch:
+                rejected.append({"path": name, "error": f"{name} {mismatch}."})
+                wrong_type += 1
+                continue
             target = folder / name
+            if target.exists():  # two uploads whose names sanitise alike: never overwrite the first
+                rejected.append({"path": name, "error": f"{name} has the same name as another file in this upload; rename one of them."})
+                continue
             target.write_bytes(data)
             saved.append(target)
         report = service.ingest(saved) if saved else None
@@ -186,7 +205,7 @@ def build_api(service: RagService, api_key: str | None = None) -> APIRouter:
             failure["path"] = Path(failure["path"]).name
             failure["error"] = failure["error"].replace(str(folder) + "/", "")
         result["failed"] = rejected + result["failed"]
-        if not saved and rejected and all("unsupported type" in r["error"] for r in rejected):
+        if not saved and rejected and wrong_type == len(rejected):  # wrong type, by name or by content
             return _error(415, rejected[0]["error"])
         status = 200 if result["added"] or result["updated"] or result["unchanged"] or result["duplicates"] else 422
         return JSONResponse(result, status_code=status)

@@ -6,7 +6,7 @@ from pathlib import Path
 from datetime import date
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(96, ge=8, description="Most tokens an answer may have.")
     llm_timeout_s: float = Field(60.0, gt=0, description="A backend slower than this falls back to the extractive answer.")
     openai_base_url: str = Field("http://127.0.0.1:8080/v1", description="Base URL of the OpenAI-compatible server.")
-    openai_api_key: str = Field("not-needed", description="API key for the OpenAI-compatible server.")
+    openai_api_key: SecretStr = Field(SecretStr("not-needed"), description="API key for the OpenAI-compatible server.")
     ollama_url: str = Field("http://127.0.0.1:11434", description="Base URL of the Ollama server.")
 
     answer_passages: int = Field(4, ge=1, description="Passages shown to the model for an answer.")
@@ -76,7 +76,8 @@ class Settings(BaseSettings):
         None, description="Date that 'last week' or 'latest' resolve against (default: today)."
     )
 
-    api_key: str | None = Field(
+    # SecretStr: a key never shows in repr(settings), a log line or an error message by accident.
+    api_key: SecretStr | None = Field(
         None, description="When set, every /v1 route needs 'Authorization: Bearer <key>' and the UI asks for it."
     )
     host: str = Field("127.0.0.1", description="Address the server binds to (loopback unless told otherwise).")

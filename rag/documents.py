@@ -222,7 +222,11 @@ class UnreadableFile(ValueError):
 
 def read_text_file(path: Path) -> str:
     """Decode text as UTF-8, falling back to Windows-1252 (Latin-1 superset) for older archives."""
-    data = path.read_bytes()
+    return decode_text(path.read_bytes())
+
+
+def decode_text(data: bytes) -> str:
+    """The bytes of a text file as text; UnreadableFile when they are empty, binary or in neither encoding."""
     if not data.strip():
         raise UnreadableFile("is empty")
     if b"\x00" in data[:8192]:
@@ -237,6 +241,42 @@ def read_text_file(path: Path) -> str:
             raise UnreadableFile("looks like a binary file, not text")
         return text
     raise UnreadableFile("is neither UTF-8 nor Windows-1252 text")
+
+
+def content_mismatch(name: str, data: bytes) -> str | None:
+    """Why a file's bytes do not match the type its name claims, as the rest of a sentence; None if they do.
+
+    Hand-written rather than a MIME sniffer (libmagic and friends): the question is not "what is this" but
+    "will our own loader read it as that type", so the check uses the loaders' own decoders. Empty files
+    pass here; the loaders report them as empty.
+    """
+    suffix = Path(name).suffix.lower()
+    if not data.strip() or suffix not in SUPPORTED_SUFFIXES:
+        return None
+    if suffix == ".pdf":
+        return None if data.startswith(b"%PDF-") else "does not start with %PDF-, so it is not a PDF"
+    try:
+        text = decode_text(data)
+    except UnreadableFile as exc:
+        return str(exc)
+    if suffix == ".json":
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as exc:
+            return f"is not JSON ({exc.msg} at line {exc.lineno})"
+    elif suffix == ".jsonl":
+        # One bad line among good ones is reported per line at ingestion; no good line at all is not JSONL.
+        if not any(_is_json(line) for line in text.splitlines() if line.strip()):
+            return "has no line that is JSON, so it is not JSON Lines"
+    return None
+
+
+def _is_json(line: str) -> bool:
+    try:
+        json.loads(line)
+    except json.JSONDecodeError:
+        return False
+    return True
 
 
 _BLOCK_TAGS = ["p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "div", "section",

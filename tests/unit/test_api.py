@@ -6,6 +6,7 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from rag.llm import FakeChatModel
 from rag.service import RagService
@@ -100,7 +101,7 @@ def test_openai_compatible_chat_streaming(client):
 
 
 def test_api_key_is_required_when_set(fake_settings):
-    client = make_client(fake_settings, api_key="s3cret")
+    client = make_client(fake_settings, api_key=SecretStr("s3cret"))
     assert client.post("/v1/search", json={"query": "Toretsk"}).status_code == 401
     assert client.post("/v1/search", json={"query": "Toretsk"}, headers={"Authorization": "Bearer wrong"}).status_code == 401
     ok = client.post("/v1/search", json={"query": "Toretsk"}, headers={"Authorization": "Bearer s3cret"})

@@ -2,6 +2,8 @@
 
 import re
 
+from pydantic import SecretStr
+
 from rag.config import Settings
 from tests.conftest import ROOT
 
@@ -13,6 +15,8 @@ def test_every_setting_is_documented_with_its_default():
         variable = f"NEWSRAG_{name.upper()}"
         assert variable in rows, f"{variable} is missing from the README's configuration table"
         default = field.get_default(call_default_factory=True)
+        if isinstance(default, SecretStr):
+            default = default.get_secret_value()
         shown = rows[variable].strip().strip("`")
         if default is None:
             assert shown == "unset", variable
