@@ -65,7 +65,8 @@ class Verdict:
 
 def split_sentences(text: str) -> list[str]:
     """Sentences of news prose; common abbreviations ("Gov.", "U.S.") do not end a sentence."""
-    protected = text
+    # NUL delimits the placeholders below; one already in the text would come back as an abbreviation.
+    protected = text.replace("\x00", "")
     for number, abbreviation in enumerate(_ABBREVIATIONS):
         protected = protected.replace(abbreviation, f"\x00{number}\x00")
     pieces = _SENTENCE_END.split(protected)

@@ -1,6 +1,6 @@
 """Citation parsing and claim verification."""
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from rag.citations import _MARKER, Claim, numbers_in, parse_citations, split_sentences, strip_markers, verify_claim
 
@@ -73,3 +73,25 @@ def test_parsing_arbitrary_model_output_never_crashes(text, passages):
 def test_verifying_arbitrary_claims_never_crashes(tokens):
     for claim in parse_citations("".join(tokens), 2):
         verify_claim(claim, [PASSAGE, "Another passage."])
+
+
+# Model output rich in the things the parser looks for: markers (ranges, lists, huge numbers), sentence
+# ends, abbreviations and stray brackets, among arbitrary text.
+_MARKER_LIKE = st.from_regex(r"\[ ?\d{1,25}( ?[-–,] ?\d{1,25}){0,3} ?\]", fullmatch=True)
+_MODEL_OUTPUT = st.lists(
+    st.one_of(_MARKER_LIKE, st.text(max_size=12), st.sampled_from([". ", "! ", "? ", "\n", "Gov. ", "U.S. ", "[", "]", "[]", "“", "”"])),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_MODEL_OUTPUT, st.integers(min_value=0, max_value=10))
+@example("Troops left \x000\x00 the city [1].", 1)  # a NUL-wrapped digit once came back as "Gov."
+def test_marker_heavy_model_output_parses_into_claims_taken_from_it(text, passages):
+    claims = parse_citations(text, passages)
+    for claim in claims:
+        assert all(1 <= n <= passages for n in claim.cited)
+        assert all(not 1 <= n <= passages for n in claim.dropped_markers)
+        assert _MARKER.search(claim.text) is None
+        remaining = iter(text)
+        assert all(ch in remaining for ch in claim.text), claim  # in order, out of the output: nothing invented
