@@ -35,7 +35,9 @@ def create_app(settings=None, service=None):
     auth = (lambda _user, password: key_matches(password, api_key)) if api_key else None
     app = gr.mount_gradio_app(app, build_ui(service), path="/", auth=auth,
                               auth_message="Enter any user name and the API key as password." if auth else None,
-                              footer_links=[], css=CSS)
+                              footer_links=[], css=CSS,
+                              # The UI's uploads stop at the same limit as the API's, while they arrive.
+                              max_file_size=int(settings.max_file_mb * 1e6))
     app.state.service = service
     return app
 

@@ -85,6 +85,13 @@ def test_mismatched_upload_beside_a_good_one_is_reported_and_the_good_one_lands(
     assert data["failed"] == [{"path": "fake.pdf", "error": "fake.pdf does not start with %PDF-, so it is not a PDF."}]
 
 
+def test_ui_uploads_stop_at_the_same_size_limit(fake_settings):
+    client = TestClient(make_app(fake_settings, max_file_mb=0.001))
+    big = client.post("/gradio_api/upload", files=[("files", ("big.txt", b"x" * 5000, "text/plain"))])
+    assert big.status_code == 413 and "1000 bytes" in big.text
+    assert client.post("/gradio_api/upload", files=[("files", ("small.txt", b"x" * 50, "text/plain"))]).status_code == 200
+
+
 # --- uploads: names -------------------------------------------------------------------------------
 
 
