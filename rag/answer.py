@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
@@ -166,9 +167,9 @@ class AnswerEngine:
             pieces: list[str] = []
             failure = None
             try:
-                generation = self._generation(backend)
-                with generation_lock(backend):
-                    for piece in generation.stream({"passages": format_passages(inputs["hits"]), "question": inputs["question"]}):
+                llm = self._llm(backend)
+                with generation_lock(backend), closing(self._generate(llm, inputs)) as generation:
+                    for piece in generation:
                         pieces.append(piece)
                         yield {"event": "token", "text": piece}
                         if time.perf_counter() - started > self.settings.llm_timeout_s:
@@ -183,8 +184,18 @@ class AnswerEngine:
         result.timings["retrieve_s"] = inputs.get("retrieve_s", 0.0)
         yield {"event": "answer", "answer": result}
 
-    def _generation(self, backend: str):
-        return load_prompt("answer") | self._llm(backend) | StrOutputParser()
+    @staticmethod
+    def _generate(llm, inputs: dict) -> Iterator[str]:
+        """The model's answer text as it streams.
+
+        The chat model is streamed by itself, not as `prompt | llm | parser`: closing a LangChain
+        sequence's stream early first reads the model's stream to its end (langchain-core drains what it
+        kept for tracing), so a backend past the timeout would still hold the request until it finished.
+        """
+        messages = load_prompt("answer").invoke({"passages": format_passages(inputs["hits"]), "question": inputs["question"]})
+        for chunk in llm.stream(messages):
+            if chunk.text:
+                yield chunk.text
 
     # --- outcomes ------------------------------------------------------------------------------
 
