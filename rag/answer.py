@@ -21,6 +21,7 @@ from rag.citations import Claim, content_terms, name_present, names_in, numbers_
 from rag.config import Settings
 from rag.dates import time_hints
 from rag.extractive import Evidence, EvidenceScorer, answer_type, has_answer_type
+from rag.injection import mask_instructions
 from rag.llm import BackendUnavailable, generation_lock, make_llm
 from rag.retrieval import HybridSearcher, SearchHit, build_filter
 
@@ -77,8 +78,9 @@ class Answer:
 
 
 def format_passages(hits: list[SearchHit]) -> str:
+    """The numbered passages of the prompt; sentences that address the model are left out."""
     return "\n".join(
-        f"[{n}] ({hit.date or 'undated'}, {hit.source or 'unknown outlet'}) {' '.join(hit.text.split())}"
+        f"[{n}] ({hit.date or 'undated'}, {hit.source or 'unknown outlet'}) {' '.join(mask_instructions(hit.text).split())}"
         for n, hit in enumerate(hits, 1)
     )
 
@@ -264,7 +266,7 @@ class AnswerEngine:
 
     def _verify(self, inputs: dict, raw: str) -> Answer:
         hits: list[SearchHit] = inputs["hits"]
-        passages = [hit.text for hit in hits]
+        passages = [mask_instructions(hit.text) for hit in hits]  # an injected sentence backs no claim
         claims = parse_citations(raw, len(hits))
         kept: list[tuple[Claim, object]] = []
         dropped: list[dict] = []

@@ -146,6 +146,14 @@ def numbers_in(text: str) -> set[str]:
     return found
 
 
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'\])]+|\b[\w-]+(?:\.[\w-]+)+/[^\s<>\"'\])]*", re.IGNORECASE)
+
+
+def urls_in(text: str) -> set[str]:
+    """Links (with a scheme, www., or a domain followed by a path), lower-cased, without trailing punctuation."""
+    return {match.group().rstrip(".,;:!?").lower() for match in _URL.finditer(text)}
+
+
 def dates_in(text: str) -> set[str]:
     words = set(re.findall(r"[a-z]+", _normalise(text)))
     return (words & _MONTHS) | (words & _WEEKDAYS)
@@ -197,7 +205,7 @@ def best_quote(claim: str, passage: str) -> tuple[str, float]:
 
 def verify_claim(claim: Claim, passages: list[str], question: str = "", min_overlap: float = 0.5) -> Verdict:
     """Is the claim backed by one of the passages it cites? Its numbers, dates and names must all occur
-    in that passage, and most of its content words too."""
+    in that passage (links too), and most of its content words."""
     if not claim.cited:
         return Verdict(False, "cites no passage")
     reasons = []
@@ -208,9 +216,10 @@ def verify_claim(claim: Claim, passages: list[str], question: str = "", min_over
         missing_numbers = numbers_in(claim.text) - numbers_in(passage)
         missing_dates = {d for d in dates_in(claim.text) if d not in haystack}
         missing_names = {n for n in names_in(claim.text) if not name_present(n, haystack)}
+        missing_urls = {u for u in urls_in(claim.text) if u not in haystack}  # a link only as quoted
         quote, overlap = best_quote(claim.text, passage)
-        if missing_numbers or missing_dates or missing_names:
-            missing = sorted(missing_numbers | missing_dates | missing_names)
+        if missing_numbers or missing_dates or missing_names or missing_urls:
+            missing = sorted(missing_numbers | missing_dates | missing_names | missing_urls)
             reasons.append(f"[{number}] does not contain {', '.join(missing)}")
             continue
         if overlap < min_overlap:

@@ -16,6 +16,7 @@ import numpy as np
 
 from vectorstore.keyword import expand_abbreviations
 from rag.citations import NOT_NAMES, content_terms, dates_in, name_present, names_in, numbers_in, sentence_spans
+from rag.injection import is_instruction
 
 AnswerType = Literal["number", "date", "person", "place", "any"]
 
@@ -110,7 +111,8 @@ class EvidenceScorer:
         for number, text in enumerate(passages, 1):
             for start, end in sentence_spans(text):
                 sentence = text[start:end]
-                if len(re.findall(r"\w+", sentence)) >= 4:
+                # A sentence addressing the model is never evidence: it could not be quoted as an answer.
+                if len(re.findall(r"\w+", sentence)) >= 4 and not is_instruction(sentence):
                     candidates.append((number, start, end, sentence))
         if not candidates:
             return []
