@@ -39,7 +39,7 @@ def evaluate(service: RagService, questions: list[GoldQuestion], mode: str) -> d
     return summary
 
 
-def run(dataset: Path, corpus: Path, chunk_sizes: list[int], embedding: str = "minilm") -> list[dict]:
+def run(dataset: Path, corpus: Path, chunk_sizes: list[int], embedding: str = "minilm-int8") -> list[dict]:
     questions = [q for q in load_gold(dataset) if q.answerable]
     results = []
     for chunk_tokens in chunk_sizes:
@@ -69,7 +69,7 @@ def main() -> None:
     parser.add_argument("--dataset", type=Path, default=DATASETS / "ukraine-2022.jsonl")
     parser.add_argument("--corpus", type=Path, default=ROOT / "data" / "ukraine-2022")
     parser.add_argument("--chunk-tokens", default="160", help="comma-separated passage sizes to compare")
-    parser.add_argument("--embedding", default="minilm", choices=["minilm", "fake"])
+    parser.add_argument("--embedding", default="minilm-int8", choices=["minilm-int8", "minilm", "fake"])
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args()
     results = run(args.dataset, args.corpus, [int(x) for x in args.chunk_tokens.split(",")], args.embedding)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
@@ -198,7 +199,8 @@ def build_api(service: RagService, api_key: str | None = None) -> APIRouter:
                 continue
             target.write_bytes(data)
             saved.append(target)
-        report = service.ingest(saved) if saved else None
+        # In a worker thread: ingesting on the event loop would stall every other request until it ends.
+        report = await run_in_threadpool(service.ingest, saved) if saved else None
         result = report.to_json() if report else {"added": 0, "updated": 0, "unchanged": 0, "removed": 0,
                                                    "duplicates": [], "failed": [], "passages": service.passage_count()}
         for failure in result["failed"]:  # report names the user's file, not our storage path

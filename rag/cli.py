@@ -309,6 +309,25 @@ def eval_compare(
 
 @app.command()
 @_guard
+def bench(
+    quick: Annotated[bool, typer.Option(help="Small sizes, under 2 minutes: checks the harness, not the numbers.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON (headline keys first).")] = False,
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Also write the JSON results to this file.")] = None,
+    sizes: Annotated[Optional[str], typer.Option(help="Comma-separated archive sizes in passages (default 1000,10000,100000).")] = None,
+    fresh: Annotated[bool, typer.Option(help="Rebuild the cached scale stores.")] = False,
+    server: Annotated[bool, typer.Option(help="Also measure behind a Chroma server (`chroma run` on loopback).")] = True,
+):
+    """Benchmark ingest, search, answers and memory against the plain LangChain pipeline (see README)."""
+    from eval import bench as harness
+
+    argv = (["--quick"] if quick else []) + (["--json"] if as_json else []) + (["--fresh"] if fresh else [])
+    argv += (["--out", str(out_file)] if out_file else []) + (["--sizes", sizes] if sizes else [])
+    argv += [] if server else ["--no-server"]
+    harness.main(argv)
+
+
+@app.command()
+@_guard
 def serve(
     host: Annotated[Optional[str], typer.Option(help="Address to bind (default NEWSRAG_HOST, 127.0.0.1).")] = None,
     port: Annotated[Optional[int], typer.Option(help="Port (default NEWSRAG_PORT, 7860).")] = None,

@@ -22,12 +22,16 @@ def make_embeddings(settings: Settings):
             from vectorstore.embeddings import MiniLMEmbeddings
 
             return MiniLMEmbeddings(batch_size=settings.embedding_batch_size)
+        case "minilm-int8":
+            from vectorstore.embeddings import OnnxMiniLMEmbeddings
+
+            return OnnxMiniLMEmbeddings(batch_size=settings.embedding_batch_size, cache_dir=settings.model_cache_dir)
         case "fake":
             from vectorstore.embeddings import HashingFakeEmbeddings
 
             return HashingFakeEmbeddings()
         case other:  # pragma: no cover - pydantic rejects other values first
-            raise ValueError(f"Unknown embedding backend '{other}'; use 'minilm' or 'fake'.")
+            raise ValueError(f"Unknown embedding backend '{other}'; use 'minilm', 'minilm-int8' or 'fake'.")
 
 
 class RagService:

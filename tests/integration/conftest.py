@@ -62,15 +62,22 @@ def chroma_server(tmp_path_factory):
         yield f"http://127.0.0.1:{port}"
 
 
-@pytest.fixture(scope="session")
-def newsrag_server(tmp_path_factory):
+@contextmanager
+def newsrag_app(tmp_path_factory, name: str = "app"):
     """`python app.py` on a free loopback port with a fresh store (the sample corpus goes in at start)."""
     root = Path(__file__).resolve().parents[2]
     port = free_port()
-    env = {**os.environ, "NEWSRAG_DATA_DIR": str(tmp_path_factory.mktemp("app-store")), "NEWSRAG_PORT": str(port),
+    env = {**os.environ, "NEWSRAG_DATA_DIR": str(tmp_path_factory.mktemp(f"{name}-store")), "NEWSRAG_PORT": str(port),
            "NEWSRAG_HOST": "127.0.0.1"}
-    for name in ("NEWSRAG_CHROMA_URL", "NEWSRAG_API_KEY", "NEWSRAG_LLM"):
-        env.pop(name, None)
-    log = tmp_path_factory.mktemp("app-log") / "server.log"
+    for variable in ("NEWSRAG_CHROMA_URL", "NEWSRAG_API_KEY", "NEWSRAG_LLM"):
+        env.pop(variable, None)
+    log = tmp_path_factory.mktemp(f"{name}-log") / "server.log"
     with serving([sys.executable, str(root / "app.py")], port, log, env=env, timeout=180):
         yield f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def newsrag_server(tmp_path_factory):
+    """One app server shared by the tests that only read the sample corpus."""
+    with newsrag_app(tmp_path_factory) as url:
+        yield url

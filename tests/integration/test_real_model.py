@@ -9,11 +9,13 @@ from rag.service import RagService
 from tests.conftest import GOLD, SAMPLE_CORPUS
 
 
-@pytest.fixture(params=["embedded", "server"])
+@pytest.fixture(params=[("embedded", "minilm-int8"), ("server", "minilm-int8"), ("embedded", "minilm")],
+                ids=lambda p: "-".join(p))
 def service(request, tmp_path):
-    url = request.getfixturevalue("chroma_server") if request.param == "server" else None
+    mode, embedding = request.param
+    url = request.getfixturevalue("chroma_server") if mode == "server" else None
     settings = Settings(data_dir=tmp_path, chroma_url=url, collection=f"it-{tmp_path.name[-20:]}".replace("_", "-"),
-                        embedding="minilm", _env_file=None)
+                        embedding=embedding, _env_file=None)
     service = RagService(settings)
     yield service
     if url:
