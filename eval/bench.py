@@ -26,7 +26,6 @@ import json
 import os
 import platform
 import random
-import resource
 import shutil
 import signal
 import socket
@@ -187,13 +186,16 @@ def bench_ingest(articles: int, seed: int, rounds: int, embedding: str) -> dict:
             best["naive"] = max(best.get("naive", 0.0), _naive_ingest(texts, Path(tmp) / f"naive{round_}"))
             for name, rate in _bare_rates(texts, service).items():
                 best[name] = max(best.get(name, 0.0), rate)
-    limit = max(rate for name, rate in best.items() if name not in ("newsrag", "naive"))
+    own = max(rate for name, rate in best.items() if name.startswith("newsrag_backend"))
     return {
         **detail,
         "rounds": rounds,
         "passages_per_s": {name: round(rate, 1) for name, rate in best.items()},
         "ingest_speedup_vs_naive": round(best["newsrag"] / best["naive"], 2),
-        "embed_share_of_limit": round(best["newsrag"] / limit, 3),
+        # The limit: bare SentenceTransformer.encode on the same passages. newsrag's own int8 encoder
+        # alone is faster still; the share of it says what chunking and Chroma writes cost on top.
+        "embed_share_of_limit": round(best["newsrag"] / best["sentence_transformers"], 3),
+        "share_of_own_encoder": round(best["newsrag"] / own, 3),
     }
 
 
@@ -237,9 +239,9 @@ def build_store(size: int, seed: int, cache: Path, embedding: str, fresh: bool =
 def _ingest_worker(corpus: Path) -> None:
     service = RagService(Settings())
     report = service.ingest([corpus]).to_json()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    # VmHWM, not getrusage's ru_maxrss: that one keeps the parent's size at fork (1.5 GB of benchmark here).
     print(json.dumps({"passages": report["passages"], "timings": report["timings"],
-                      "failed": len(report["failed"]), "peak_rss_mb": round(peak, 1)}))
+                      "failed": len(report["failed"]), "peak_rss_mb": _vm_hwm_mb(os.getpid())}))
 
 
 # --- query -----------------------------------------------------------------------------------------
@@ -536,7 +538,8 @@ def markdown(result: dict) -> str:
         *(f"| {name} | {rate} |" for name, rate in rates.items()),
         "",
         f"newsrag is **{ingest['ingest_speedup_vs_naive']}x** the naive pipeline and "
-        f"**{ingest['embed_share_of_limit']:.0%}** of the fastest bare encoder.",
+        f"**{ingest['embed_share_of_limit']:.0%}** of bare `SentenceTransformer.encode`; "
+        f"{ingest['share_of_own_encoder']:.0%} of its own encoder run bare (the rest is chunking and Chroma writes).",
         "",
         "**Query** (p50 / p95 ms; k=10; hybrid includes embedding the query; exact = the query embedding "
         "plus a brute-force scan of every vector):",

@@ -124,6 +124,27 @@ class HybridSearcher:
 
             self.keyword.build(passages(), version)
 
+    def _dense(self, vector: list[float], n: int, where: PassageFilter) -> list[dict]:
+        """The `n` nearest passages that pass the filter, closest first.
+
+        Chroma applies a `where` by scanning passage metadata in SQLite: 160 ms a query at 100k passages,
+        against 2 ms without one (README, Benchmarks). So the nearest 10n are fetched unfiltered and
+        filtered here with the dates and outlets the keyword index holds in memory; only a filter so narrow
+        that fewer than n of them pass goes to Chroma's own filter.
+        """
+        if where.empty:
+            return self.store.query(vector, n)
+        nearest = self.store.nearest([vector], n * 10)[0]
+        distance = dict(nearest)
+        keep, unknown = self.keyword.split_by_filter([pid for pid, _ in nearest], where)
+        if unknown:  # written after the keyword index was built: judge them by their own metadata
+            passing = set(keep) | {r["id"] for r in self.store.get_passages(unknown) if where.matches(r["metadata"])}
+            keep = [pid for pid, _ in nearest if pid in passing]
+        if len(keep) < n and len(nearest) == n * 10:
+            return self.store.query(vector, n, where.chroma_where())
+        records = {r["id"]: r for r in self.store.get_passages(keep[:n])}
+        return [{**records[pid], "distance": distance[pid]} for pid in keep[:n] if pid in records]
+
     def search(
         self,
         query: str,
@@ -142,7 +163,7 @@ class HybridSearcher:
         dense_score: dict[str, float] = {}
         bm25_score: dict[str, float] = {}
         if mode in ("hybrid", "dense"):
-            for record in self.store.query(self.embeddings.embed_query(query), n, where.chroma_where()):
+            for record in self._dense(self.embeddings.embed_query(query), n, where):
                 records[record["id"]] = record
                 dense_score[record["id"]] = 1.0 - record["distance"]  # cosine similarity
         if mode in ("hybrid", "bm25"):

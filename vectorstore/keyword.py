@@ -56,6 +56,7 @@ class KeywordIndex:
         self.path = Path(path)
         self.version: str | None = None
         self.ids: list[str] = []
+        self._row: dict[str, int] = {}
         self._retriever = None
         self._date_min = self._date_max = self._source_key = np.zeros(0)
         self._stem = None
@@ -98,6 +99,7 @@ class KeywordIndex:
         with self._lock:
             self._retriever = retriever
             self.ids = ids
+            self._row = {pid: row for row, pid in enumerate(ids)}
             self._date_min = np.asarray(date_min, dtype=np.int64)
             self._date_max = np.asarray(date_max, dtype=np.int64)
             self._source_key = np.asarray(source_key, dtype=object)
@@ -135,10 +137,26 @@ class KeywordIndex:
         with self._lock:
             self._retriever = retriever
             self.ids = info["ids"]
+            self._row = {pid: row for row, pid in enumerate(self.ids)}
             self._source_key = np.asarray(info["source_key"], dtype=object)
             self._date_min, self._date_max = arrays["date_min"], arrays["date_max"]
             self.version = info["version"]
         return True
+
+    def split_by_filter(self, ids: list[str], where: PassageFilter) -> tuple[list[str], list[str]]:
+        """(ids this index holds and the filter keeps, in the given order; ids it does not hold)."""
+        with self._lock:
+            rows = [self._row.get(pid) for pid in ids]
+            known = np.asarray([row for row in rows if row is not None], dtype=np.int64)
+            mask = where.mask(self._date_min[known], self._date_max[known], self._source_key[known])
+        kept = iter(mask if mask is not None else np.ones(len(known), dtype=bool))
+        keep, unknown = [], []
+        for pid, row in zip(ids, rows):
+            if row is None:
+                unknown.append(pid)
+            elif next(kept):
+                keep.append(pid)
+        return keep, unknown
 
     def search(self, query: str, n: int, where: PassageFilter | None = None) -> list[KeywordHit]:
         """Top `n` passages by BM25 among those the filter keeps; passages sharing no term are left out."""

@@ -48,5 +48,8 @@ def test_reader_sees_what_another_process_ingested(backend, tmp_path, request):
                 break
             time.sleep(0.5)
         assert hits and hits[0].article_id == "zeppelin", mode
+    answer = reader.ask("What was seen over the harbour at dawn?", backend="extractive")
+    assert not answer.abstained and "zeppelin" in answer.answer.lower(), answer.answer
+    assert [c.article_id for c in answer.citations] == ["zeppelin"]
     if url:
         reader.store.drop()

@@ -123,3 +123,35 @@ def test_keyword_index_matches_the_store_after_changes(loaded, tmp_path):
     stored = {r["id"] for page in loaded.store.iter_passages() for r in page}
     assert set(loaded.keyword.ids) == stored
     assert not any(pid.startswith("000_da9fdc523bd132db#") for pid in stored)
+
+
+def _chroma_filtered(service, query, n, where):
+    vector = service.embeddings.embed_query(query)
+    return [(r["id"], round(r["distance"], 5)) for r in service.store.query(vector, n, where.chroma_where())]
+
+
+@pytest.mark.parametrize("since,until", [("2022-06-01", "2022-06-09"), ("2022-06-10", None), (None, "2022-06-05"),
+                                         ("2024-01-01", "2024-12-31"), ("2031-01-01", None)])
+def test_dense_filter_done_in_memory_matches_chromas_filter(loaded, since, until):
+    where = build_filter(since, until)
+    searcher = loaded.searcher
+    searcher.sync_keyword_index()
+    for query, n in [("Toretsk civilians", 3), ("Sievierodonetsk retreat", 8), ("missiles", 40)]:
+        vector = loaded.embeddings.embed_query(query)
+        ours = [(r["id"], round(r["distance"], 5)) for r in searcher._dense(vector, n, where)]
+        assert ours == _chroma_filtered(loaded, query, n, where), (query, n)
+
+
+def test_dense_filter_judges_passages_the_keyword_index_does_not_hold_yet(loaded, tmp_path):
+    searcher = loaded.searcher
+    searcher.sync_keyword_index()
+    (tmp_path / "late.txt").write_text(" date 2022-06-07 Toretsk civilians queued for water at dawn.", encoding="utf-8")
+    (tmp_path / "early.txt").write_text(" date 2021-01-07 Toretsk civilians queued for bread at dawn.", encoding="utf-8")
+    loaded.ingest([tmp_path])
+    where = build_filter("2022-06-01", "2022-06-30")
+    vector = loaded.embeddings.embed_query("Toretsk civilians queued at dawn")
+    # The keyword index is deliberately left stale: the two new articles are unknown to it.
+    ids = [r["metadata"]["article_id"] for r in searcher._dense(vector, 5, where)]
+    assert "late" in ids and "early" not in ids
+    assert [(r["id"], round(r["distance"], 5)) for r in searcher._dense(vector, 5, where)] == _chroma_filtered(
+        loaded, "Toretsk civilians queued at dawn", 5, where)
