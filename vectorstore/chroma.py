@@ -50,7 +50,7 @@ class ChromaStore:
         self.url = url
         self.name = name
         self.embedding_name = embedding_name
-        self.hnsw = {"space": "cosine", "ef_construction": 200, "ef_search": 100, "max_neighbors": 16, **(hnsw or {})}
+        self.hnsw = {"space": "cosine", "ef_construction": 200, "ef_search": 200, "max_neighbors": 16, **(hnsw or {})}
         self._client = None
         self._collections = None  # (passages, articles), set and cleared as one value
         self._lock = threading.Lock()
@@ -91,12 +91,31 @@ class ChromaStore:
                 passages = client.get_or_create_collection(
                     f"{self.name}-passages", embedding_function=None, configuration={"hnsw": self.hnsw}
                 )
+                if self._raise_ef_search(passages) and not self.url:
+                    # Embedded Chroma reads ef_search when it loads the index: open it anew to apply it.
+                    from chromadb.api.shared_system_client import SharedSystemClient
+
+                    SharedSystemClient.clear_system_cache()
+                    client = chromadb.PersistentClient(path=str(self.path), settings=settings)
+                    passages = client.get_collection(f"{self.name}-passages", embedding_function=None)
                 articles = client.get_or_create_collection(f"{self.name}-articles", embedding_function=None)
             except Exception as exc:
                 raise self._unavailable(exc) from exc
             self._check_schema(articles, passages)
             self._client, self._collections = client, (passages, articles)
             return self._collections
+
+    def _raise_ef_search(self, passages) -> bool:
+        """Give a store made with a smaller HNSW ef_search this version's value; True when it changed.
+
+        Chroma keeps a collection's HNSW settings from its creation, and ef_search is the one that can
+        change later: it trades query time for recall (README, Benchmarks).
+        """
+        current = ((passages.configuration or {}).get("hnsw") or {}).get("ef_search")
+        if current is None or current >= self.hnsw["ef_search"]:
+            return False
+        passages.modify(configuration={"hnsw": {"ef_search": self.hnsw["ef_search"]}})
+        return True
 
     def _unavailable(self, exc: Exception) -> StoreUnavailable:
         if self.url:
@@ -203,12 +222,9 @@ class ChromaStore:
 
     def query(self, embedding: list[float], n: int, where: dict | None = None) -> list[dict]:
         """Nearest passages: [{id, text, metadata, distance}], closest first."""
-        count = self.count_passages()
-        if count == 0:
-            return []
         result = self._call("passages", "query",
             query_embeddings=[embedding],
-            n_results=min(n, count),
+            n_results=n,  # Chroma returns what there is when the store holds fewer (no count(): 5 ms at 100k)
             where=where,
             include=["documents", "metadatas", "distances"],
         )
@@ -221,10 +237,9 @@ class ChromaStore:
 
     def nearest(self, embeddings: list[list[float]], n: int) -> list[list[tuple[str, float]]]:
         """For each embedding, the ids and distances of its `n` nearest passages, in one query call."""
-        count = self.count_passages()
-        if count == 0 or not embeddings:
-            return [[] for _ in embeddings]
-        result = self._call("passages", "query", query_embeddings=embeddings, n_results=min(n, count), include=["distances"])
+        if not embeddings:
+            return []
+        result = self._call("passages", "query", query_embeddings=embeddings, n_results=n, include=["distances"])
         return [list(zip(ids, distances)) for ids, distances in zip(result["ids"], result["distances"])]
 
     def get_passages(self, ids: list[str]) -> list[dict]:

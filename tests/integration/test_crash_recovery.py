@@ -65,10 +65,20 @@ def assert_consistent(data_dir: Path) -> int:
 def test_kill_minus_9_at_random_points(corpus, tmp_path):
     data_dir = tmp_path / "store"
     rng = random.Random(20261121)
+    # Kill points are drawn within the writing part of an ingest as timed on this machine first (a whole
+    # run, less the start-up of a run with nothing to ingest), so they land mid-ingest however fast or
+    # loaded the machine is.
+    (tmp_path / "empty").mkdir()
+    started = time.monotonic()
+    ingest_process(tmp_path / "empty", tmp_path / "timing-empty").wait(timeout=300)
+    startup = time.monotonic() - started
+    started = time.monotonic()
+    assert ingest_process(corpus, tmp_path / "timing").wait(timeout=300) == 0
+    writing = max(time.monotonic() - started - startup, 0.2)
     stored_after_kills = []
     for _ in range(4):
         process = ingest_process(corpus, data_dir)
-        time.sleep(rng.uniform(2.0, 6.0))
+        time.sleep(startup + rng.uniform(0.05, 0.8) * writing)
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
         process.wait()
