@@ -49,8 +49,8 @@ audit:
 	@$(MAKE) --no-print-directory install EXTRAS=dev
 	$(BIN)/python scripts/audit.py $(AUDIT_ARGS)
 
-# The performance benchmark (README, Benchmarks): about 40 minutes the first time (it builds a
-# 100k-passage store, kept in ~/.cache/newsrag/bench), about 10 minutes after that.
+# The performance benchmark (README, Benchmarks): about 18 minutes the first time (it builds a
+# 100k-passage store, kept in ~/.cache/newsrag/bench), about 7 minutes after that.
 bench: install
 	$(BIN)/python -m eval.bench --out bench/latest.json
 

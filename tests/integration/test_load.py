@@ -26,12 +26,12 @@ ASKS = [
     ("What was the prewar population of Toretsk?", "60,000"),
     ("How many people lived in Sievierodonetsk before the invasion?", "100,000"),
 ]
-# (query, a phrase the top passage's article must contain)
+# (query, a word the top passage must hold: the uploaded articles may rank first, so long as they hold it)
 SEARCHES = [
-    ("Toretsk coal mining city fighting in the center", "Toretsk"),
-    ("Azot chemical plant civilians sheltering", "Azot"),
-    ("Ukrainian forces ordered to retreat from Sievierodonetsk", "retreat"),
+    ("Azot plant fire", "Azot"),
+    ("Toretsk coal mining city", "Toretsk"),
     ("advanced missile systems pledged by the United States and Britain", "missile"),
+    ("DeepState map service", "DeepState"),
 ]
 UPLOADED = 40
 
@@ -45,8 +45,6 @@ def server(tmp_path_factory):
 def test_fifty_concurrent_requests_while_ingesting(server, tmp_path):
     client = httpx.Client(base_url=server, timeout=600)
     before = {doc["id"] for doc in client.get("/v1/documents").json()}
-    articles_text = {doc["id"]: client.get(f"/v1/documents/{doc['id']}").json()["text"] for doc in
-                     client.get("/v1/documents").json()}
 
     files = [("files", (name, text.encode(), "text/plain")) for name, text in synthetic_articles(UPLOADED, seed=7)]
     upload: dict = {}
@@ -86,7 +84,7 @@ def test_fifty_concurrent_requests_while_ingesting(server, tmp_path):
             assert expected in body["answer"] and body["citations"], body
         else:
             assert body, "a search came back empty"
-            assert expected in articles_text[body[0]["article_id"]], (expected, body[0])
+            assert expected in body[0]["text"], (expected, body[0])
     # The requests overlapped the ingest: some were answered before it ended.
     assert min(r[5] for r in results) < upload["ended"], "the ingest ended before any request was answered"
 
