@@ -343,38 +343,22 @@ def bench_server_mode(store_dir: Path, embedding: str, queries: list[str], seed:
 # --- answer ----------------------------------------------------------------------------------------
 
 
-class TutorialChain:
-    """The LangChain tutorial RAG chain: dense top 4 from Chroma, one prompt, `LlamaCpp` with its defaults."""
+def tutorial_chain(service: RagService, gguf: Path):
+    """The LangChain tutorial RAG chain: `HuggingFaceEmbeddings` into Chroma, dense top 4, one prompt,
+    `LlamaCpp` with its defaults."""
+    import warnings
 
-    def __init__(self, service: RagService, gguf: Path):
-        import warnings
+    from eval.naive import NaiveChain
+    from vectorstore.embeddings import _minilm_path
 
-        from langchain_chroma import Chroma
-        from langchain_core.documents import Document
-        from langchain_core.output_parsers import StrOutputParser
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from langchain_community.llms import LlamaCpp
+        from langchain_huggingface import HuggingFaceEmbeddings
 
-        from prompts import load_prompt
-        from vectorstore.embeddings import _minilm_path
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from langchain_community.llms import LlamaCpp
-            from langchain_huggingface import HuggingFaceEmbeddings
-
-            documents = [Document(page_content=r["text"]) for page in service.store.iter_passages() for r in page]
-            self.tmp = tempfile.TemporaryDirectory(prefix="newsrag-bench-naive-")
-            store = Chroma.from_documents(documents, HuggingFaceEmbeddings(model_name=str(_minilm_path())),
-                                          persist_directory=self.tmp.name)
-            self.retriever = store.as_retriever(search_kwargs={"k": 4})
-            # n_ctx is the one change: LlamaCpp's default (512 tokens) cannot hold four passages and a question.
-            self.llm = LlamaCpp(model_path=str(gguf), n_ctx=2048, verbose=False)
-        prompt = load_prompt("naive")
-        self.chain = prompt | self.llm | StrOutputParser()
-        self.prompt = prompt
-
-    def stream(self, question: str):
-        context = "\n\n".join(doc.page_content for doc in self.retriever.invoke(question))
-        yield from self.chain.stream({"context": context, "question": question})
+        # n_ctx is the one change: LlamaCpp's default (512 tokens) cannot hold four passages and a question.
+        llm = LlamaCpp(model_path=str(gguf), n_ctx=2048, verbose=False)
+        return NaiveChain(service, embeddings=HuggingFaceEmbeddings(model_name=str(_minilm_path())), llm=llm)
 
 
 def _time_stream(chunks) -> tuple[float, float, str]:
@@ -409,7 +393,7 @@ def bench_answers(questions: list[str]) -> dict:
         service = RagService(_settings(Path(tmp)))
         service.ingest([SAMPLE])
         service.warm_up()
-        naive = TutorialChain(service, resolve_gguf(service.settings))
+        naive = tutorial_chain(service, resolve_gguf(service.settings))
         list(naive.stream("warm up"))
         list(_newsrag_tokens(service, "warm up: who is the governor?", []))  # loads the model
         rows = {"newsrag": [], "naive": []}
@@ -418,7 +402,6 @@ def bench_answers(questions: list[str]) -> dict:
             ttft, total, _ = _time_stream(_newsrag_tokens(service, question, final))
             rows["newsrag"].append((ttft, total, final[0]))
             rows["naive"].append(_time_stream(naive.stream(question)))
-        naive.tmp.cleanup()
     summary = {}
     for name, values in rows.items():
         summary[name] = {

@@ -18,7 +18,10 @@ from rag.service import RagService
 
 
 class NaiveChain:
-    def __init__(self, service: RagService, backend: str):
+    """The tutorial chain over the service's passages. `embeddings` and `llm` default to the service's own
+    (the eval compares like with like); the performance benchmark passes the tutorial's own instead."""
+
+    def __init__(self, service: RagService, backend: str | None = None, *, embeddings=None, llm=None):
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
@@ -28,13 +31,20 @@ class NaiveChain:
             for record in page
         ]
         client = chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False))
-        self.store = Chroma.from_documents(documents, embedding=service.embeddings, client=client,
+        self.store = Chroma.from_documents(documents, embedding=embeddings or service.embeddings, client=client,
                                            collection_name=f"naive-{uuid.uuid4().hex[:8]}")
         self.retriever = self.store.as_retriever(search_kwargs={"k": 4})
-        llm = make_llm(service.settings, backend)
+        llm = llm or make_llm(service.settings, backend)
         self.chain = load_prompt("naive") | llm | StrOutputParser()
 
-    def ask(self, question: str) -> tuple[str, list[Document]]:
+    def _inputs(self, question: str) -> tuple[dict, list[Document]]:
         docs = self.retriever.invoke(question)
-        context = "\n\n".join(doc.page_content for doc in docs)
-        return self.chain.invoke({"context": context, "question": question}).strip(), docs
+        return {"context": "\n\n".join(doc.page_content for doc in docs), "question": question}, docs
+
+    def ask(self, question: str) -> tuple[str, list[Document]]:
+        inputs, docs = self._inputs(question)
+        return self.chain.invoke(inputs).strip(), docs
+
+    def stream(self, question: str):
+        """The answer's text chunks as the model writes them."""
+        yield from self.chain.stream(self._inputs(question)[0])
