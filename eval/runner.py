@@ -15,9 +15,10 @@ from pathlib import Path
 from eval.gold import GoldQuestion, load_gold
 from eval.metrics import alias_in_answer, percentile, retrieval_scores, token_f1
 from rag.answer import Answer
-from rag.citations import parse_citations, verify_claim
+from rag.citations import parse_citations
 from rag.config import Settings
 from rag.service import RagService
+from rag.verify import ClaimVerifier
 
 METRICS = ("recall@1", "recall@5", "mrr", "accuracy", "f1", "abstention", "false_abstention",
            "citation_precision", "citation_recall", "faithfulness")
@@ -25,10 +26,11 @@ ABSTAIN_PHRASES = ("archive does not say", "does not say", "don't know", "do not
                    "no information", "cannot answer", "not provided", "does not mention", "not specified")
 
 
-def citation_checks(answer_text: str, citations: list[dict]) -> tuple[list[dict], float | None]:
+def citation_checks(answer_text: str, citations: list[dict], verifier: ClaimVerifier | None = None) -> tuple[list[dict], float | None]:
     """Re-check the answer independently of the chain: which citations support a sentence citing them,
     and the share of answer sentences supported by their cited passages (faithfulness)."""
     by_n = {c["n"]: c for c in citations}
+    verifier = verifier or ClaimVerifier()
     if not by_n:
         return [], None
     passages = [by_n.get(n, {}).get("text", "") for n in range(1, max(by_n) + 1)]
@@ -37,19 +39,21 @@ def citation_checks(answer_text: str, citations: list[dict]) -> tuple[list[dict]
     supported_claims = 0
     for claim in claims:
         claim.cited = [n for n in claim.cited if n in by_n]
-        verdict = verify_claim(claim, passages)
-        if verdict.supported:
+        cited = [passages[n - 1] for n in claim.cited]
+        verdict = verifier.verify(claim.text, cited) if cited else None
+        if verdict is not None and verdict.supported:
             supported_claims += 1
-            supported_n.add(verdict.passage)
+            supported_n.add(claim.cited[verdict.passage - 1])
     checked = [{**c, "supported": c["n"] in supported_n} for c in citations]
     return checked, (supported_claims / len(claims) if claims else None)
 
 
-def score_question(q: GoldQuestion, answer_text: str, abstained: bool, citations: list[dict], ranked: list[str]) -> dict:
+def score_question(q: GoldQuestion, answer_text: str, abstained: bool, citations: list[dict], ranked: list[str],
+                   verifier: ClaimVerifier | None = None) -> dict:
     """Per-question scores; None where a metric does not apply to this question."""
     gold = set(q.sources)
     retrieval = retrieval_scores(ranked, gold) if q.answerable else {}
-    checked, faithfulness = citation_checks(answer_text, citations) if not abstained else ([], None)
+    checked, faithfulness = citation_checks(answer_text, citations, verifier) if not abstained else ([], None)
     correct = q.answerable and not abstained and alias_in_answer(answer_text, q.answers)
     precision = None
     if checked:
@@ -107,8 +111,8 @@ def sample(questions: list[GoldQuestion], limit: int | None, seed: int) -> list[
 
 
 def _row(q: GoldQuestion, answer_text: str, abstained: bool, citations: list[dict], ranked: list[str],
-         latency: float, fallback: str | None = None) -> dict:
-    scored = score_question(q, answer_text, abstained, citations, ranked)
+         latency: float, fallback: str | None = None, verifier: ClaimVerifier | None = None) -> dict:
+    scored = score_question(q, answer_text, abstained, citations, ranked, verifier)
     row = {
         "id": q.id, "type": q.type, "question": q.question, "gold": q.answers, "sources": q.sources,
         "answer": answer_text, "abstained": abstained, "fallback": fallback, "citations": scored["citations"],
@@ -128,7 +132,8 @@ def run_newsrag(service: RagService, questions: list[GoldQuestion], backend: str
         latency = time.perf_counter() - started
         citations = [{"n": c.n, "article_id": c.article_id, "title": c.title, "quote": c.quote, "text": c.text}
                      for c in answer.citations]
-        rows.append(_row(q, answer.answer, answer.abstained, citations, ranked, latency, answer.fallback))
+        rows.append(_row(q, answer.answer, answer.abstained, citations, ranked, latency, answer.fallback,
+                         service.answers.verifier))
         if progress:
             progress(1)
     return rows

@@ -7,6 +7,7 @@ when the evidence is weak, newsrag abstains without calling the model at all.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import closing
@@ -17,7 +18,9 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
 from prompts import load_prompt
-from rag.citations import Claim, content_terms, name_present, names_in, numbers_in, parse_citations, verify_claim
+from rag.citations import Claim, parse_citations
+from rag.text import content_terms, name_present, names, number_values
+from rag.verify import ClaimVerifier, Verdict
 from rag.config import Settings
 from rag.dates import time_hints
 from rag.extractive import Evidence, EvidenceScorer, answer_type, has_answer_type
@@ -95,6 +98,7 @@ class AnswerEngine:
         self.settings = settings
         self._llm_override = llm  # a chat model to use whatever the backend (tests, embedding apps)
         self.scorer = EvidenceScorer(embeddings)
+        self.verifier = ClaimVerifier(settings.verifier, embeddings)
         self.chain = (
             RunnablePassthrough.assign(query=RunnableLambda(self._rewrite_step))
             | RunnablePassthrough.assign(hits=RunnableLambda(self._retrieve_step))
@@ -115,7 +119,7 @@ class AnswerEngine:
         user_turns = [t.get("content", "") for t in history if t.get("role", "user") == "user"]
         if not user_turns:
             return question
-        context = sorted(n for n in names_in(user_turns[-1]) if n not in question.lower())
+        context = sorted(n for n in names(user_turns[-1]) if n not in question.lower())
         backend = inputs.get("backend") or self.settings.llm
         if backend != "extractive":
             try:
@@ -127,7 +131,7 @@ class AnswerEngine:
                 own = content_terms(question)
                 keeps_question = len(own & content_terms(rewrite)) >= len(own) / 2
                 # A follow-up with no names of its own must pick some up from the conversation.
-                resolved = bool(names_in(question)) or not context or any(n in rewrite.lower() for n in context)
+                resolved = bool(names(question)) or not context or any(n in rewrite.lower() for n in context)
                 if rewrite and len(rewrite) < 4 * len(question) + 80 and keeps_question and resolved:
                     return rewrite
             except Exception:  # a failed rewrite must not fail the answer
@@ -246,15 +250,15 @@ class AnswerEngine:
         rests on) must name one of the question's names, and its quote must score close to the best
         evidence sentence for the question.
         """
-        question_names = names_in(inputs["question"])
+        question_names = names(inputs["question"])
         haystack = f"{claim} {quote}".lower()
         if question_names and not any(name_present(name, haystack) for name in question_names):
             return f"is about something else (names none of: {', '.join(sorted(question_names))})"
         question_terms = content_terms(inputs["question"])
         novel = content_terms(claim) - question_terms
         backed = novel & content_terms(quote)
-        new_facts = (numbers_in(claim) - numbers_in(inputs["question"])) | (names_in(claim) - names_in(inputs["question"]))
-        quote_facts = numbers_in(quote) | names_in(quote)
+        new_facts = {str(v) for v in number_values(claim) - number_values(inputs["question"])} | (names(claim) - names(inputs["question"]))
+        quote_facts = {str(v) for v in number_values(quote)} | names(quote)
         adds_fact = bool(new_facts & quote_facts)
         if not adds_fact and (len(backed) < 2 or len(backed) < len(novel) / 2):
             return "restates the question instead of answering it from the passage"
@@ -263,6 +267,14 @@ class AnswerEngine:
         if evidence and scores and scores[0] < 0.8 * evidence[0].score:
             return "rests on a passage sentence that answers the question less well than another one"
         return None
+
+    def _check(self, claim: Claim, passages: list[str]) -> Verdict:
+        """The verifier's verdict on a claim against the passages it cites, numbered as in the prompt."""
+        verdict = self.verifier.verify(claim.text, [passages[n - 1] for n in claim.cited])
+        if verdict.passage is not None:
+            verdict.passage = claim.cited[verdict.passage - 1]
+        verdict.reason = re.sub(r"\[(\d+)\]", lambda m: f"[{claim.cited[int(m.group(1)) - 1]}]", verdict.reason)
+        return verdict
 
     def _verify(self, inputs: dict, raw: str) -> Answer:
         hits: list[SearchHit] = inputs["hits"]
@@ -279,7 +291,7 @@ class AnswerEngine:
             if not claim.cited:
                 # Small models often forget the marker: check the sentence against every passage instead.
                 claim.cited = list(range(1, len(hits) + 1))
-            verdict = verify_claim(claim, passages, inputs["question"])
+            verdict = self._check(claim, passages)
             if not verdict.supported:
                 dropped.append({"sentence": claim.text, "reason": verdict.reason})
                 continue
@@ -298,10 +310,7 @@ class AnswerEngine:
             return self._extractive(inputs, f"the model's answer did not give the {kind} asked for", dropped)
         citations = []
         for claim, verdict in kept:
-            passage = passages[verdict.passage - 1]
-            quote_start = passage.find(verdict.quote) if verdict.quote else 0
-            quote_end = quote_start + len(verdict.quote) if verdict.quote else len(passage)
-            citations.append(self._citation(hits, verdict.passage, max(quote_start, 0), quote_end))
+            citations.append(self._citation(hits, verdict.passage, verdict.start, verdict.end))
         return self._base(inputs, answer=answer_text, abstained=False, dropped=dropped,
                           citations=list({c.n: c for c in citations}.values()))
 

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from rag.citations import content_terms, names_in, numbers_in, sentence_spans
+from rag.text import content_terms, names, number_values, sentence_spans
 from rag.documents import parse_date
 from rag.extractive import EvidenceScorer, person_names
 from rag.retrieval import HybridSearcher, SearchHit, build_filter
@@ -232,11 +232,11 @@ class BriefingBuilder:
                 if role_match:
                     role, speaker = role_match.group(1).strip(), role_match.group(2).strip()
                 else:
-                    names = [w for w in re.findall(r"\b[A-Z][a-z’'-]+(?:\s+[A-Z][a-z’'-]+)+\b", text)
+                    candidates = [w for w in re.findall(r"\b[A-Z][a-z’'-]+(?:\s+[A-Z][a-z’'-]+)+\b", text)
                              if set(w.lower().split()) & person_names(text)]
-                    if not names:
+                    if not candidates:
                         continue
-                    role, speaker = "", names[0]
+                    role, speaker = "", candidates[0]
                 key = speaker.split()[-1].lower()
                 if key in speakers:
                     continue
@@ -255,10 +255,10 @@ class BriefingBuilder:
             for b in sentences[i + 1:]:
                 if a.hit.article_id == b.hit.article_id or (a.hit.date or "") == (b.hit.date or ""):
                     continue
-                shared = (content_terms(a.text) & content_terms(b.text)) | (names_in(a.text) & names_in(b.text))
+                shared = (content_terms(a.text) & content_terms(b.text)) | (names(a.text) & names(b.text))
                 if len(shared) < 2 or (id(a) in used or id(b) in used):
                     continue
-                figures_differ = numbers_in(a.text) and numbers_in(b.text) and not (numbers_in(a.text) & numbers_in(b.text))
+                figures_differ = number_values(a.text) and number_values(b.text) and not (number_values(a.text) & number_values(b.text))
                 stance_differs = (bool(_ADVANCE.search(a.text)) and bool(_RETREAT.search(b.text))) or (
                     bool(_RETREAT.search(a.text)) and bool(_ADVANCE.search(b.text)))
                 if not (figures_differ or stance_differs):

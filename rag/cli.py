@@ -290,6 +290,48 @@ def eval_import_squad(
               f"({counts['unanswerable']} unanswerable) in {gold_out}")
 
 
+@eval_app.command("verify")
+@_guard
+def eval_verify(
+    dataset: Annotated[Path, typer.Option(help="SummEdits JSON, or RAGTruth summary_sentences.jsonl / summary_responses.jsonl.")],
+    part: Annotated[str, typer.Option(help="report, calibration or all (documents are split between the two parts).")] = "report",
+    limit: Annotated[Optional[int], typer.Option(min=1, help="Score a seeded random sample of N claims.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the sample and of the bootstrap.")] = 0,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Folder for results.jsonl, report.json and report.md.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print report.json.")] = False,
+):
+    """Score the claim verifier on public claim data: balanced accuracy, claims kept and dropped, AUC."""
+    from datetime import datetime
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from eval.claims import run_verify_eval
+
+    out_dir = out_dir or Path("runs") / f"verify-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    with Progress(TextColumn("verify"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("", total=None)
+        report = run_verify_eval(dataset, part=part, limit=limit, seed=seed, out_dir=out_dir,
+                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
+    if as_json:
+        out.print_json(json.dumps(report, ensure_ascii=False))
+        return
+    m = report["metrics"]
+
+    def fmt(value):
+        return "—" if value is None else f"{value:.3f}"
+
+    ci = m["balanced_accuracy_ci95"]
+    out.print(
+        f"{m['n']} claims ({part}): balanced accuracy {fmt(m['balanced_accuracy'])} "
+        f"[{fmt(ci[0]) if ci else '—'}, {fmt(ci[1]) if ci else '—'}], supported kept {fmt(m['supported_kept'])}, "
+        f"unsupported dropped {fmt(m['unsupported_dropped'])}, AUC {fmt(m['auc'])}"
+    )
+    for name, entry in m["by_error_type"].items():
+        out.print(f"  {escape(name)}: dropped {fmt(entry['dropped'])} of {entry['n']}")
+    out.print(f"reports in {out_dir}/ (report.md, report.json, results.jsonl)")
+
+
 @eval_app.command("compare")
 @_guard
 def eval_compare(

@@ -6,14 +6,48 @@ from pathlib import Path
 from datetime import date
 from typing import Literal
 
-from pydantic import Field, SecretStr
+import json
+from functools import lru_cache
+
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+CALIBRATION_FILE = Path(__file__).with_name("verifier_calibration.json")
+
+
+@lru_cache(maxsize=1)
+def _calibration() -> dict:
+    """The verifier's fitted weights, threshold and their provenance (written by eval/calibrate_verifier.py)."""
+    return json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
+
+
+class VerifierPolicy(BaseModel):
+    """How the claim verifier decides. The defaults are fitted on the calibration half of public claim data
+    (see `calibrated_on`) and reported on the other half (README, Trust layer)."""
+
+    threshold: float = Field(
+        default_factory=lambda: _calibration()["threshold"], ge=0, le=1,
+        description="Calibrated probability at or above which a claim that passes every guard is supported.",
+    )
+    weights: dict[str, float] = Field(
+        default_factory=lambda: dict(_calibration()["weights"]),
+        description="Logistic-regression weight of each verifier signal (rag/verify.py FEATURES).",
+    )
+    bias: float = Field(default_factory=lambda: _calibration()["bias"], description="Logistic-regression intercept.")
+    window_sentences: int = Field(
+        default_factory=lambda: _calibration().get("window_sentences", 2), ge=1, le=5,
+        description="Longest run of neighbouring passage sentences a claim is compared with.",
+    )
+    calibrated_on: str = Field(
+        default_factory=lambda: _calibration()["calibrated_on"],
+        description="Data and figures the weights and threshold were fitted on.",
+    )
 
 
 class Settings(BaseSettings):
     """All newsrag options. Environment variables use the NEWSRAG_ prefix (e.g. NEWSRAG_DATA_DIR)."""
 
-    model_config = SettingsConfigDict(env_prefix="NEWSRAG_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="NEWSRAG_", env_file=".env", extra="ignore", env_nested_delimiter="__")
 
     data_dir: Path = Field(
         Path(".newsrag"),
@@ -78,6 +112,10 @@ class Settings(BaseSettings):
     answer_passages: int = Field(4, ge=1, description="Passages shown to the model for an answer.")
     abstain_threshold: float = Field(
         0.40, ge=0, le=1, description="Evidence score below which newsrag abstains instead of answering."
+    )
+    verifier: VerifierPolicy = Field(
+        default_factory=VerifierPolicy,
+        description="Claim verifier policy (NEWSRAG_VERIFIER__THRESHOLD=0.6 overrides one field).",
     )
     reference_date: date | None = Field(
         None, description="Date that 'last week' or 'latest' resolve against (default: today)."

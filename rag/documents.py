@@ -18,6 +18,8 @@ from typing import Literal
 
 from dateutil import parser as dateparser
 
+from rag.text import MONTH_ALTERNATION
+
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl", ".json")
 
 DateSource = Literal["header", "inferred", "none"]
@@ -66,11 +68,7 @@ class LoadError:
 
 # --- dates -------------------------------------------------------------------------------------
 
-_MONTHS = (
-    "January|February|March|April|May|June|July|August|September|October|November|December|"
-    "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
-)
-_MONTH_DAY_YEAR = rf"(?:{_MONTHS})\.? \d{{1,2}}, \d{{4}}"
+_MONTH_DAY_YEAR = rf"(?:{MONTH_ALTERNATION})\.? \d{{1,2}}, \d{{4}}"
 _HEADER_DATE = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*\n?", re.IGNORECASE)
 _DATELINE = re.compile(rf"\A[^\n]{{0,120}}?\b({_MONTH_DAY_YEAR})")
 _TWEET_EMBED_DATE = re.compile(rf"—\s*[^\n—]{{1,80}}\(@\w+\)\s*({_MONTH_DAY_YEAR})")

@@ -14,8 +14,7 @@ from typing import Literal
 
 import numpy as np
 
-from vectorstore.keyword import expand_abbreviations
-from rag.citations import NOT_NAMES, content_terms, dates_in, name_present, names_in, numbers_in, sentence_spans
+from rag.text import content_terms, date_words, expand_abbreviations, name_present, names, number_values, sentence_spans, stop_words
 from rag.injection import is_instruction
 
 AnswerType = Literal["number", "date", "person", "place", "any"]
@@ -38,16 +37,16 @@ def answer_type(question: str) -> AnswerType:
 def has_answer_type(sentence: str, kind: AnswerType, question: str) -> bool:
     """Does the sentence hold something of the asked type that the question does not already say?"""
     if kind == "number":
-        new_numbers = numbers_in(sentence) - numbers_in(question)
+        new_numbers = number_values(sentence) - number_values(question)
         return bool(new_numbers) or bool(re.search(r"\b(hundreds|thousands|dozens|millions|half|several)\b", sentence, re.I))
     if kind == "date":
         # An absolute date: a month or weekday name, or a year. "this month" or "yesterday" does not
         # answer "on what date".
-        return bool(dates_in(sentence) - dates_in(question)) or bool(re.search(r"\b(1[89]|20)\d{2}\b", sentence))
+        return bool(date_words(sentence) - date_words(question)) or bool(re.search(r"\b(1[89]|20)\d{2}\b", sentence))
     if kind == "person":
-        return bool(person_names(sentence) - names_in(question))
+        return bool(person_names(sentence) - names(question))
     if kind == "place":
-        return bool(names_in(sentence) - names_in(question))
+        return bool(names(sentence) - names(question))
     return True
 
 
@@ -61,12 +60,12 @@ def person_names(text: str) -> set[str]:
     found: set[str] = set()
     for match in re.finditer(r"\b([A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)+)\b", text):
         words = match.group(1).split()
-        found.update(w.lower() for w in words if w.lower() not in NOT_NAMES and not _role_or_demonym(w))
+        found.update(w.lower() for w in words if w.lower() not in stop_words() and not _role_or_demonym(w))
     for match in re.finditer(rf"{_TITLES}\s+([A-Z][a-z'’-]+)|\b([A-Z][a-z'’-]+)\s+said\b|\bsaid\s+([A-Z][a-z'’-]+)", text):
         word = next(g for g in match.groups() if g)
-        if word.lower() not in NOT_NAMES:
+        if word.lower() not in stop_words():
             found.add(word.lower())
-    return found & names_in(text)
+    return found & names(text)
 
 
 _ROLES = {"minister", "foreign", "prime", "president", "governor", "mayor", "general", "defense", "defence",
@@ -118,7 +117,7 @@ class EvidenceScorer:
             return []
         kind = answer_type(question)
         q_terms = content_terms(question)
-        q_names = names_in(question)
+        q_names = names(question)
         sentence_terms = [content_terms(c[3]) for c in candidates]
         df: dict[str, int] = {}
         for terms in sentence_terms:

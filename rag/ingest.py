@@ -22,7 +22,7 @@ from rag.chunking import Passage, split_text
 from rag.config import Settings
 from rag.documents import Article, LoadError, iter_files, load_file
 from vectorstore.chroma import ChromaStore
-from vectorstore.keyword import expand_abbreviations
+from rag.text import expand_abbreviations
 
 ProgressCallback = Callable[[int, int, str], None]
 

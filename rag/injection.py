@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from rag.citations import sentence_spans
+from rag.text import sentence_spans
 
 _AI = r"(?:ai|a\.i\.|artificial intelligence|language models?|llms?|chatbots?|ai assistants?)"
 _RULES = r"(?:instructions?|rules|guidelines|prompts?|directives?|guardrails)"

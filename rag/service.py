@@ -11,6 +11,8 @@ from rag.answer import Answer, AnswerEngine
 from rag.config import Settings
 from rag.ingest import IngestReport, Ingestor, ProgressCallback
 from rag.retrieval import HybridSearcher, Mode, SearchHit, build_filter
+from rag.text import expand_abbreviations
+from rag.verify import ClaimVerifier
 from vectorstore.chroma import ChromaStore
 from vectorstore.keyword import KeywordIndex
 
@@ -34,6 +36,12 @@ def make_embeddings(settings: Settings):
             raise ValueError(f"Unknown embedding backend '{other}'; use 'minilm', 'minilm-int8' or 'fake'.")
 
 
+def make_verifier(settings: Settings | None = None) -> ClaimVerifier:
+    """The claim verifier answers use: the settings' policy over the settings' embedding model."""
+    settings = settings or Settings()
+    return ClaimVerifier(settings.verifier, make_embeddings(settings))
+
+
 class RagService:
     """Ingestion, search and the article list over one store. Creating it is cheap: nothing loads until used."""
 
@@ -51,7 +59,7 @@ class RagService:
         index_name = self.settings.collection if not self.settings.chroma_url else (
             f"{self.settings.collection}@{self.settings.chroma_url.split('://')[-1].replace(':', '_').strip('/')}"
         )
-        self.keyword = KeywordIndex(data_dir / "keyword" / index_name)
+        self.keyword = KeywordIndex(data_dir / "keyword" / index_name, normalise=expand_abbreviations)
         self.searcher = HybridSearcher(self.store, self.keyword, self.embeddings, self.settings)
         self._ingestor = Ingestor(self.store, self.embeddings, self.settings)
         self.answers = AnswerEngine(self.searcher, self.embeddings, self.settings, llm=llm)

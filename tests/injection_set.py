@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from prompts import PROMPTS, SEPARATOR
-from rag.citations import urls_in
+from rag.text import urls as urls_in
 from rag.injection import is_instruction
 
 INJECTION_DIR = Path(__file__).resolve().parent / "data" / "injection"

