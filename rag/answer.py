@@ -19,7 +19,7 @@ from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
 from prompts import load_prompt
 from rag.citations import Claim, parse_citations
-from rag.text import content_terms, name_present, names, number_values
+from rag.text import content_terms, name_present, names, number_values, strip_preamble
 from rag.verify import ClaimVerifier, Verdict
 from rag.config import Settings
 from rag.dates import time_hints
@@ -283,6 +283,7 @@ class AnswerEngine:
         kept: list[tuple[Claim, object]] = []
         dropped: list[dict] = []
         for claim in claims:
+            claim.text = strip_preamble(claim.text)
             if claim.text.strip().rstrip(".").lower() == ABSTAIN_TEXT.rstrip(".").lower():
                 dropped.append({"sentence": claim.text, "reason": "the model said the archive does not say"})
                 continue
@@ -292,6 +293,9 @@ class AnswerEngine:
                 # Small models often forget the marker: check the sentence against every passage instead.
                 claim.cited = list(range(1, len(hits) + 1))
             verdict = self._check(claim, passages)
+            if not verdict.checkable:  # "Sure! Here is the answer:" states nothing a reader needs
+                dropped.append({"sentence": claim.text, "reason": "states nothing about the news"})
+                continue
             if not verdict.supported:
                 dropped.append({"sentence": claim.text, "reason": verdict.reason})
                 continue

@@ -144,13 +144,20 @@ def has_negation(text: str) -> bool:
 # Words a model uses to talk about its own output rather than the news ("Sure! Here is a summary of the
 # article in 90 words:").
 _META_WORDS = ("sure certainly okay ok here summary summarise summarize summarised summarized article articles "
-               "news story text passage words word following below brief briefly overview glad happy help").split()
+               "news story text passage words word following below brief briefly overview glad happy help answer "
+               "response reply short quick based provided information context question").split()
 
 
 def is_preamble(sentence: str) -> bool:
     """Does the sentence only talk about the answer itself, stating nothing about the news?"""
     terms = content_terms(sentence)
     return bool(terms) and terms <= set(_stemmer().stemWords(_META_WORDS))
+
+
+def strip_preamble(sentence: str) -> str:
+    """'Here is a short answer: Prices rose.' -> 'Prices rose.' (a lead-in before a colon that states nothing)."""
+    head, colon, tail = sentence.partition(":")
+    return tail.strip() if colon and tail.strip() and is_preamble(head) else sentence
 
 
 # --- sentences ---------------------------------------------------------------------------------

@@ -45,6 +45,14 @@ def test_invented_number_never_reaches_the_user(fake_settings):
     assert answer.fallback and "1,400" in answer.answer  # replaced by the supporting quote
 
 
+def test_a_preamble_is_left_out_of_the_answer(fake_settings):
+    service, _ = service_with(fake_settings, ["Sure! Here is a short answer: Some 1,400 civilians remain in Toretsk [1]."])
+    answer = service.ask(TORETSK)
+    assert answer.fallback is None and "1,400" in answer.answer
+    assert "Sure" not in answer.answer and "Here is" not in answer.answer
+    assert {d["reason"] for d in answer.dropped} == {"states nothing about the news"}
+
+
 def test_marker_pointing_at_no_passage_is_removed(fake_settings):
     service, _ = service_with(fake_settings, ["Some 1,400 civilians remain in Toretsk [9]."])
     answer = service.ask(TORETSK)

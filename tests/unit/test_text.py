@@ -117,3 +117,10 @@ def test_expand_abbreviations():
 def test_negation():
     assert T.has_negation("The mayor did not resign.") and T.has_negation("She wasn't there.")
     assert not T.has_negation("The mayor resigned.")
+
+
+def test_preambles():
+    assert T.is_preamble("Sure!") and T.is_preamble("Here is a summary of the article in 90 words:")
+    assert not T.is_preamble("The article says prices rose.") and not T.is_preamble("40%.")
+    assert T.strip_preamble("Here is the answer: Prices rose 4%.") == "Prices rose 4%."
+    assert T.strip_preamble("Prices rose: 4% in May.") == "Prices rose: 4% in May."
