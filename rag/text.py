@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+
+import regex  # the `regex` package (tiktoken's dependency): \p{M} keeps vowel signs inside words
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -99,7 +101,7 @@ def expand_abbreviations(text: str) -> str:
 
 # --- words and stems ---------------------------------------------------------------------------
 
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+_WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:['’][\p{L}\p{M}\p{N}]+)*")
 
 
 def words(text: str) -> list[str]:
@@ -230,7 +232,7 @@ _NUMBER_PATTERN = re.compile(
     re.IGNORECASE,
 )
 _SPELLED_PATTERN = re.compile(
-    r"\b(?P<words>(?:(?:%s)(?:[\s-]+(?:and[\s-]+)?)?)+)" % "|".join(
+    r"\b(?P<words>(?:(?:%s)\b(?:[\s-]+(?:and[\s-]+)?)?)+)" % "|".join(
         sorted(list(NUMBER_WORDS) + ["hundred", "thousand", "million", "billion", "trillion"], key=len, reverse=True)),
     re.IGNORECASE,
 )
@@ -256,7 +258,7 @@ def _spelled_value(tokens: list[str]) -> float | None:
 
 
 def _unit_after(text: str, end: int) -> str | None:
-    following = text[end:end + 16].lower()
+    following = text[end:end + 24].lower()  # room for " percentage points" (18 characters)
     if re.match(r"\s?(%|per\s?cent\b|percent\b|percentage points?\b)", following):
         return "percent"
     word = re.match(r"\s?([a-z]+)", following)
@@ -368,7 +370,7 @@ def _uncased(word: str) -> bool:
     return any(ch.isalpha() and not ch.isupper() and not ch.islower() for ch in word)
 
 
-_NAME_TOKEN = re.compile(r"[^\W\d_][^\W_]*(?:['’.-][^\W\d_][^\W_]*)*", re.UNICODE)
+_NAME_TOKEN = regex.compile(r"\p{L}[\p{L}\p{M}\p{N}]*(?:['’.-]\p{L}[\p{L}\p{M}\p{N}]*)*")
 
 
 @dataclass(frozen=True)
@@ -386,7 +388,7 @@ def _name_candidates(text: str) -> list[_NameCandidate]:
     writes in lower case."""
     stops = stop_words()
     found = []
-    starts = {start for start, _ in sentence_spans(text)} if len(text) < 4000 else {0}
+    starts = _sentence_starts(text)
     for match in _NAME_TOKEN.finditer(text):
         word = match.group()
         if word.endswith(("'s", "’s")):
@@ -409,6 +411,14 @@ def _name_candidates(text: str) -> list[_NameCandidate]:
             continue
         found.append(_NameCandidate(lower, word, match.start(), initial))
     return found
+
+
+def _sentence_starts(text: str) -> set[int]:
+    """Where sentences begin: pysbd's boundaries for short texts, a full stop and a space for long ones
+    (pysbd takes tens of milliseconds per paragraph; a name check needs only where a sentence may start)."""
+    if len(text) < 4000:
+        return {start for start, _ in sentence_spans(text)}
+    return {0} | {m.end() for m in re.finditer(r"[.!?][\"”’)]*\s+|\n\s*", text)}
 
 
 def names(text: str) -> set[str]:
@@ -457,8 +467,10 @@ def _unspaced(word: str) -> bool:
 
 
 def name_present(name: str, haystack: str) -> bool:
-    """Does `haystack` mention `name` as a whole word? Spelling variants that share all but the last two
-    letters of a long name count ("Zelensky", "Zelenskyy", "Zelenskiy"); "Oman" is not found in "woman".
+    """Does `haystack` mention `name` as a whole word? Spelling variants count: a name of seven letters
+    or more that shares all but its last two letters ("Zelensky", "Zelenskyy", "Zelenskiy"), a shorter
+    one that differs in its final vowels ("Sergei", "Sergey"). "Oman" is not found in "woman", nor
+    "shares" in "sharply".
     In scripts written without spaces a name is found anywhere in the text."""
     hay = normalise(haystack)
     name = normalise(name)
@@ -466,9 +478,13 @@ def name_present(name: str, haystack: str) -> bool:
         return name in hay
     if re.search(rf"(?<![^\W_]){re.escape(name)}(?![^\W_])", hay):
         return True
-    if len(name) >= 6:
+    if len(name) >= 7:
+        # the same name but for its last two letters
         stem_part = name[: len(name) - 2]
-        return re.search(rf"(?<![^\W_]){re.escape(stem_part)}[^\W\d_]{{0,3}}(?![^\W_])", hay) is not None
+        return re.search(rf"(?<![^\W_]){re.escape(stem_part)}[^\W\d_]{{1,3}}(?![^\W_])", hay) is not None
+    if len(name) >= 5 and name[-1] in "aeiouy":
+        # a shorter transliterated name differs in its final vowel: Sergei, Sergey
+        return re.search(rf"(?<![^\W_]){re.escape(name[:-1])}[aeiouy]{{1,2}}(?![^\W_])", hay) is not None
     return False
 
 
