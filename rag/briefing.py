@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from rag.text import content_terms, names, number_values, sentence_spans
+from rag.text import MONTH_ALTERNATION, WEEKDAYS, content_terms, names, number_values, sentence_spans, title_pattern
 from rag.documents import parse_date
 from rag.extractive import EvidenceScorer, person_names
 from rag.retrieval import HybridSearcher, SearchHit, build_filter
@@ -21,12 +21,8 @@ from rag.retrieval import HybridSearcher, SearchHit, build_filter
 NO_COVERAGE = "The archive does not cover this topic."
 # Sub-queries around the topic: who spoke, when things happened, figures, movement on the ground.
 _ASPECTS = ("{topic}", "{topic} said", "{topic} when", "{topic} figures per cent killed", "{topic} retreat advance withdraw")
-_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-_MONTH_DAY = re.compile(
-    r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\s+(\d{1,2})(?:,\s*(\d{4}))?\b")
-_ROLE_NAME = re.compile(
-    r"((?:[A-Z][\w’'.-]+\s+){0,3}?(?:Gov\.|Governor|governor|Mayor|mayor|President|president|Minister|minister|"
-    r"leader|head|analyst|spokeswoman|spokesman|ambassador|reporter|commander))\s+((?:[A-Z][a-z’'-]+\s+){0,2}[A-Z][a-z’'-]+)")
+_MONTH_DAY = re.compile(rf"\b({MONTH_ALTERNATION})\.?\s+(\d{{1,2}})(?:,\s*(\d{{4}}))?\b")
+_ROLE_NAME = re.compile(rf"((?:[A-Z][\w’'.-]+\s+){{0,3}}?{title_pattern()})\s+((?:[A-Z][a-z’'-]+\s+){{0,2}}[A-Z][a-z’'-]+)")
 _SPEECH = re.compile(r"\b(said|says|told|wrote|asserted|insisted|acknowledged|claimed|added)\b")
 _ADVANCE = re.compile(r"\b(recaptur\w*|regain\w*|pushed (?:them )?back|retook|liberat\w*|captur\w*|advance\w*)\b", re.I)
 _RETREAT = re.compile(r"\b(retreat\w*|withdr[ae]w\w*|pull(?:ed)? (?:out|back)|ordered to leave|lost)\b", re.I)
@@ -103,7 +99,7 @@ def _resolve_weekday(sentence: str, article_date: str | None) -> str | None:
     if not article_date or len(article_date) != 10:
         return None
     lowered = sentence.lower()
-    for index, day in enumerate(_WEEKDAYS):
+    for index, day in enumerate(WEEKDAYS):
         if re.search(rf"\b{day}\b", lowered):
             published = date.fromisoformat(article_date)
             back = (published.weekday() - index) % 7

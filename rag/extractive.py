@@ -14,7 +14,8 @@ from typing import Literal
 
 import numpy as np
 
-from rag.text import content_terms, date_words, expand_abbreviations, name_present, names, number_values, sentence_spans, stop_words
+from rag.text import (content_terms, date_words, expand_abbreviations, name_present, names, number_values,
+                      sentence_spans, stop_words, title_pattern)
 from rag.injection import is_instruction
 
 AnswerType = Literal["number", "date", "person", "place", "any"]
@@ -50,8 +51,7 @@ def has_answer_type(sentence: str, kind: AnswerType, question: str) -> bool:
     return True
 
 
-_TITLES = (r"(?:Gov\.|Governor|Mayor|President|Minister|Prime Minister|Gen\.|General|Mr\.|Mrs\.|Ms\.|Dr\.|"
-           r"spokesman|spokeswoman|analyst|leader|head|ambassador|commander|official|reporter|chief)")
+_TITLES = title_pattern()
 
 
 def person_names(text: str) -> set[str]:

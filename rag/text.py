@@ -31,6 +31,21 @@ ABBREVIATIONS: dict[str, str] = {
 # Titles and other abbreviations that never end a sentence but have no expansion worth indexing.
 TITLES = ("Mr.", "Mrs.", "Ms.", "Dr.", "Prof.", "St.", "Jr.", "Sr.", "Rev.", "Hon.", "Mt.", "Ft.")
 
+# Roles that stand before a person's name ("Governor Lenz", "the ministry's spokeswoman Abara").
+ROLES = ("prime minister", "minister", "president", "governor", "mayor", "general", "senator", "representative",
+         "secretary", "ambassador", "commander", "spokesman", "spokeswoman", "spokesperson", "analyst", "leader",
+         "head", "chief", "official", "reporter")
+# Abbreviated titles written before a name.
+PERSON_TITLES = ("Gov.", "Gen.", "Sen.", "Rep.", "Lt.", "Col.", "Maj.", "Capt.", "Sgt.", "Pres.", "Amb.", "Adm.",
+                 "Mr.", "Mrs.", "Ms.", "Dr.", "Prof.", "Rev.")
+
+
+def title_pattern() -> str:
+    """A regex alternation of the titles and roles that precede a person's name (either case for roles)."""
+    roles = [rf"[{r[0].upper()}{r[0]}]{re.escape(r[1:])}" for r in sorted(ROLES, key=len, reverse=True)]
+    return "(?:" + "|".join([re.escape(t) for t in PERSON_TITLES] + roles) + ")"
+
+
 MONTHS: dict[str, int] = {
     name: number
     for number, names in enumerate(
