@@ -38,23 +38,40 @@ def strip_markers(text: str) -> str:
     return re.sub(r"\s+([.,;:!?])", r"\1", _MARKER.sub("", text)).strip()
 
 
+# A run of markers, with the punctuation and closing quotes after it.
+_MARKER_RUN = re.compile(r"(?:\s*\[[^\[\]\n]*\])+[.!?;\"”’)]*")
+
+
+def _units(answer: str) -> list[str]:
+    """The answer cut after each run of markers that ends a sentence ("... city.” [2] Troops ..."):
+    the markers belong to the text before them, however the sentence splitter reads quotes."""
+    units, start = [], 0
+    for match in _MARKER_RUN.finditer(answer):
+        rest = answer[match.end():]
+        if _MARKER.search(match.group()) and (not rest.strip() or re.match(r"\s+[\"“‘(]?[A-Z0-9]", rest)):
+            units.append(answer[start:match.end()])
+            start = match.end()
+    units.append(answer[start:])
+    return [unit for unit in units if unit.strip()]
+
+
 def parse_citations(answer: str, passages: int) -> list[Claim]:
     """Split an answer into claims with the [n] markers they carry; markers outside 1..passages are dropped.
 
-    A marker at the start of a sentence belongs to the sentence before it (models write "... city. [2]").
+    Markers after a sentence belong to it (models write "... city. [2]" and "“...” [2]"); a sentence
+    without markers before another sentence of the same run is a claim citing nothing.
     """
     claims: list[Claim] = []
-    for sentence in sentences(str(answer or "")):
-        leading = re.match(r"^(\s*\[[^\]]*\]\s*)+", sentence)
-        if leading and claims:
-            for number in (n for m in _MARKER.finditer(leading.group(0)) for n in _expand(m.group(1))):
-                if 1 <= number <= passages and number not in claims[-1].cited:
-                    claims[-1].cited.append(number)
-            sentence = sentence[leading.end():]
-        numbers = [n for m in _MARKER.finditer(sentence) for n in _expand(m.group(1))]
-        text = strip_markers(sentence)
-        if not re.search(r"\w", text):
-            continue
+    for unit in _units(str(answer or "")):
+        numbers = [n for m in _MARKER.finditer(unit) for n in _expand(m.group(1))]
         valid = list(dict.fromkeys(n for n in numbers if 1 <= n <= passages))
-        claims.append(Claim(text, valid, [n for n in numbers if not 1 <= n <= passages]))
+        dropped = [n for n in numbers if not 1 <= n <= passages]
+        pieces = [re.sub(r"\s{2,}", " ", strip_markers(sentence)) for sentence in sentences(_MARKER.sub("", unit))]
+        pieces = [piece for piece in pieces if re.search(r"\w", piece)]
+        if not pieces:
+            if claims:  # markers alone: they belong to the claim before
+                claims[-1].cited.extend(n for n in valid if n not in claims[-1].cited)
+            continue
+        claims.extend(Claim(piece, [], []) for piece in pieces[:-1])
+        claims.append(Claim(pieces[-1], valid, dropped))
     return claims

@@ -122,7 +122,7 @@ class ClaimVerifier:
             dense = prepared.vectors @ claim_vector
         # The best window: most of the claim's words, ties broken by dense similarity.
         order = [(overlaps[i] + (0.25 * float(dense[i]) if dense is not None else 0.0), i) for i in range(len(overlaps))]
-        best = max(order)[1]
+        best = max(order, key=lambda pair: (pair[0], -pair[1]))[1]  # a tie goes to the first (tightest) window
         claim_bigrams = _bigrams(stems)
         features = {
             "coverage": len(terms & prepared.terms) / n,

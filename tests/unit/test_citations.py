@@ -59,3 +59,23 @@ def test_marker_heavy_model_output_parses_into_claims_taken_from_it(text, passag
         assert _MARKER.search(claim.text) is None
         remaining = iter(text)
         assert all(ch in remaining for ch in claim.text), claim  # in order, out of the output: nothing invented
+
+
+def test_markers_after_closing_quotes_cite_the_quoted_sentence():
+    claims = parse_citations("“The port reopened on Monday.” [2] “Ferries resumed.” [1]", passages=2)
+    assert [(c.text, c.cited) for c in claims] == [("“The port reopened on Monday.”", [2]), ("“Ferries resumed.”", [1])]
+    nested = parse_citations("““We will rebuild,” the mayor wrote on Friday.” [1]", passages=1)
+    assert len(nested) == 1 and nested[0].cited == [1] and "mayor wrote" in nested[0].text
+
+
+def test_verbatim_quotes_of_a_passage_verify_with_the_shipped_policy():
+    from vectorstore.embeddings import HashingFakeEmbeddings
+
+    passage = ("Dockworkers in Rotterdam voted on Tuesday to end a nine-day strike. The union said 1,250 "
+               "containers had been stranded. Shipping lines expect delays to last until March.")
+    verifier = ClaimVerifier(embeddings=HashingFakeEmbeddings())
+    answer = " ".join(f"“{sentence}” [1]" for sentence in
+                      ["Dockworkers in Rotterdam voted on Tuesday to end a nine-day strike.",
+                       "The union said 1,250 containers had been stranded."])
+    for claim in parse_citations(answer, passages=1):
+        assert claim.cited == [1] and verifier.verify(claim.text, [passage]).supported, claim.text

@@ -1,5 +1,7 @@
 """rag/text.py, table-driven, on sentences written for these tests (not from the sample articles)."""
 
+import re
+
 import pytest
 
 from rag import text as T
@@ -333,3 +335,14 @@ def test_names_in_scripts_with_vowel_signs_stay_whole():
 def test_long_texts_do_not_count_sentence_starting_stop_words_as_names():
     long_text = "Okafor spoke at the port. " + "The dockers loaded grain onto the ships. " * 120 + "The vote failed."
     assert "the" not in T.names(long_text) and "okafor" in T.names(long_text)
+
+
+def test_title_pattern_matches_each_title_and_role_before_a_name():
+    pattern = T.title_pattern()
+    for title in T.PERSON_TITLES:
+        assert re.fullmatch(pattern, title), title
+    for role in T.ROLES:  # a role in either case of its first letter
+        assert re.fullmatch(pattern, role) and re.fullmatch(pattern, role[0].upper() + role[1:]), role
+    assert re.search(rf"{pattern} (\w+)", "Talks ended, Gov. Lenz said.").group(1) == "Lenz"
+    assert re.search(rf"{pattern} (\w+)", "The Prime minister Abara left.").group(1) == "Abara"
+    assert re.search(pattern, "Govx Lenz") is None  # the dot of a title is a dot
