@@ -140,7 +140,7 @@ def _content_words(text: str) -> list[str]:
     quantities, so "45" and "forty-five" do not count as different words)."""
     stops = stop_words()
     return [w for w in words(expand_abbreviations(text))
-            if w not in stops and len(w) > 1 and not w.replace(".", "").replace(",", "").isdigit()
+            if w not in stops and len(w) > 1 and not w.isdigit()
             and w not in NUMBER_WORDS and w not in _NUMBER_PARTS]
 
 
@@ -408,8 +408,6 @@ def _name_candidates(text: str) -> list[_NameCandidate]:
         word = match.group()
         if word.endswith(("'s", "’s")):
             word = word[:-2]
-        if not word:
-            continue
         if _uncased(word):
             found.append(_NameCandidate(normalise(word), word, match.start(), False))
             continue

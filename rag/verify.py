@@ -52,7 +52,6 @@ class Verdict:
 class _Prepared:
     """A passage read once: its sentences, their stems, and windows of neighbouring sentences."""
 
-    text: str
     terms: set[str]
     bigrams: set[tuple[str, str]]
     windows: list[tuple[int, int]]  # character spans of windows of 1..N sentences
@@ -89,13 +88,12 @@ class ClaimVerifier:
                 self._cache.move_to_end(key)
                 return self._cache[key]
         spans = T.sentence_spans(passage) or [(0, len(passage))]
-        windows = [(spans[i][0], spans[min(i + size, len(spans)) - 1][1])
-                   for size in range(1, self.policy.window_sentences + 1)
-                   for i in range(len(spans)) if i + size <= len(spans) or (size == 1)]
-        windows = list(dict.fromkeys(windows))
+        windows = [(spans[i][0], spans[i + size - 1][1])
+                   for size in range(1, min(self.policy.window_sentences, len(spans)) + 1)
+                   for i in range(len(spans) - size + 1)]
         stems = T.content_stems(passage)
         prepared = _Prepared(
-            text=passage, terms=set(stems), bigrams=_bigrams(stems), windows=windows,
+            terms=set(stems), bigrams=_bigrams(stems), windows=windows,
             window_terms=[T.content_terms(passage[s:e]) for s, e in windows],
             window_negated=[T.has_negation(passage[s:e]) for s, e in windows],
         )
