@@ -28,6 +28,7 @@ import numpy as np
 from rag import text as T
 from rag.config import VerifierPolicy
 
+_NEIGHBOUR_GAP = 4  # characters between two sentences that still makes them neighbours ("\n\n", " ", "\r\n\r\n")
 FEATURES = ("coverage", "window_coverage", "bigram_coverage", "dense", "negation_mismatch", "novel_terms",
             "claim_terms")
 
@@ -88,9 +89,12 @@ class ClaimVerifier:
                 self._cache.move_to_end(key)
                 return self._cache[key]
         spans = T.sentence_spans(passage) or [(0, len(passage))]
+        # Sentences are neighbours when a space or a line break separates them; a longer run of blanks is
+        # text that was blanked out (an instruction to the model), and no window may quote across it.
+        joined = [len(passage[spans[i][1]:spans[i + 1][0]]) <= _NEIGHBOUR_GAP for i in range(len(spans) - 1)]
         windows = [(spans[i][0], spans[i + size - 1][1])
                    for size in range(1, min(self.policy.window_sentences, len(spans)) + 1)
-                   for i in range(len(spans) - size + 1)]
+                   for i in range(len(spans) - size + 1) if all(joined[i:i + size - 1])]
         stems = T.content_stems(passage)
         prepared = _Prepared(
             terms=set(stems), bigrams=_bigrams(stems), windows=windows,

@@ -419,3 +419,14 @@ def test_a_passage_with_a_stray_surrogate_is_still_read(verifier):
     verdict = verifier.verify("Dockworkers voted to return after the raise.", [passage])
     assert verdict.supported and verdict.quote == passage
     assert verifier.verify("Dockworkers voted to return after the raise.", [passage + " "]).supported
+
+
+def test_no_window_quotes_across_blanked_out_text(verifier):
+    blank = " " * 60
+    passage = f"The metro reopened on Tuesday after three months.\n\n{blank}\n\nIt carried 150,000 passengers on its first day."
+    claim = "The metro reopened on Tuesday and carried 150,000 passengers on its first day."
+    for start, end in verifier._prepare(passage).windows:
+        assert blank not in passage[start:end]
+    joined = passage.replace(f"\n\n{blank}\n\n", " ")
+    assert any("reopened" in joined[s:e] and "passengers" in joined[s:e] for s, e in verifier._prepare(joined).windows)
+    assert blank not in verifier.verify(claim, [passage]).quote
