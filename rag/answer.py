@@ -309,7 +309,8 @@ class AnswerEngine:
         kind = answer_type(inputs["question"])
         if not kept:
             return self._extractive(inputs, "no sentence of the model's answer was supported by its passages", dropped)
-        if kind != "any" and not has_answer_type(answer_text, kind, inputs["question"]):
+        # The kept sentences without their markers: "[3]" is not the number a "how many" question asks for.
+        if kind != "any" and not has_answer_type(" ".join(c.text for c, _ in kept), kind, inputs["question"]):
             dropped.extend({"sentence": c.text, "reason": f"does not give the {kind} the question asks for"} for c, _ in kept)
             return self._extractive(inputs, f"the model's answer did not give the {kind} asked for", dropped)
         citations = []

@@ -45,6 +45,14 @@ def test_invented_number_never_reaches_the_user(fake_settings):
     assert answer.fallback and "1,400" in answer.answer  # replaced by the supporting quote
 
 
+def test_a_citation_marker_is_not_the_number_asked_for(fake_settings):
+    service, _ = service_with(fake_settings, [
+        "Civilians remain in Toretsk, Donetsk regional Governor Vadym Filashkin told Ukraine's public broadcaster [1]."])
+    answer = service.ask(TORETSK)
+    assert answer.fallback and "number" in answer.fallback
+    assert "1,400" in answer.answer
+
+
 def test_a_preamble_is_left_out_of_the_answer(fake_settings):
     service, _ = service_with(fake_settings, ["Sure! Here is a short answer: Some 1,400 civilians remain in Toretsk [1]."])
     answer = service.ask(TORETSK)
