@@ -98,7 +98,9 @@ class AnswerEngine:
         self.settings = settings
         self._llm_override = llm  # a chat model to use whatever the backend (tests, embedding apps)
         self.scorer = EvidenceScorer(embeddings)
-        self.verifier = ClaimVerifier(settings.verifier, embeddings)
+        # Model-written sentences are held to the stricter answer threshold: dropping one costs only a quote.
+        policy = settings.verifier.model_copy(update={"threshold": settings.verifier.answer_threshold})
+        self.verifier = ClaimVerifier(policy, embeddings)
         self.chain = (
             RunnablePassthrough.assign(query=RunnableLambda(self._rewrite_step))
             | RunnablePassthrough.assign(hits=RunnableLambda(self._retrieve_step))

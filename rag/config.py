@@ -34,6 +34,11 @@ class VerifierPolicy(BaseModel):
         description="Logistic-regression weight of each verifier signal (rag/verify.py FEATURES).",
     )
     bias: float = Field(default_factory=lambda: _calibration()["bias"], description="Logistic-regression intercept.")
+    answer_threshold: float = Field(
+        default_factory=lambda: _calibration()["answer_threshold"], ge=0, le=1,
+        description="The stricter threshold for sentences a model writes into an answer (a dropped one only costs a "
+        "fallback to a quoted sentence); see answer_threshold_note in the calibration file.",
+    )
     window_sentences: int = Field(
         default_factory=lambda: _calibration().get("window_sentences", 2), ge=1, le=5,
         description="Longest run of neighbouring passage sentences a claim is compared with.",

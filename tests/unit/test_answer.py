@@ -188,3 +188,15 @@ def test_ask_cli_json(monkeypatch, tmp_path):
     assert "[1] Russian Forces Enter Mining City" in plain.output
     bad = runner.invoke(app, ["ask", TORETSK, "--llm", "gpt9"])
     assert bad.exit_code == 2 and "--llm must be one of" in bad.output
+
+
+def test_model_sentences_are_held_to_the_answer_threshold(fake_settings):
+    from rag.config import VerifierPolicy
+
+    strict = VerifierPolicy(answer_threshold=0.9999)
+    service, _ = service_with(fake_settings, ["Some 1,400 civilians remain in Toretsk [1]."], verifier=strict)
+    answer = service.ask(TORETSK)
+    assert answer.fallback and any("does not say enough" in d["reason"] for d in answer.dropped)
+    lenient = VerifierPolicy(answer_threshold=0.0, threshold=0.9999)
+    service, _ = service_with(fake_settings, ["Some 1,400 civilians remain in Toretsk [1]."], verifier=lenient)
+    assert service.ask(TORETSK).fallback is None
