@@ -141,9 +141,17 @@ class AnswerEngine:
         return f"{question} ({', '.join(w.title() for w in context) if context else user_turns[-1]})"
 
     def _retrieve_step(self, inputs: dict) -> list[SearchHit]:
-        hints = time_hints(inputs["question"], self.settings.reference_date or date.today())
-        where = build_filter(inputs.get("since") or hints.since, inputs.get("until") or hints.until, inputs.get("sources"))
-        hits = self.searcher.search(inputs["query"], self.settings.answer_passages, where)
+        as_of = inputs.get("as_of")
+        hints = time_hints(inputs["question"], as_of or self.settings.reference_date or date.today())
+        since, until = inputs.get("since") or hints.since, inputs.get("until") or hints.until
+        hits = self.searcher.search(inputs["query"], self.settings.answer_passages,
+                                    build_filter(since, until, inputs.get("sources"), as_of))
+        if not hits and hints.relative and not (inputs.get("since") or inputs.get("until")):
+            # "this week" read as a hard window found nothing: the archive may not reach that close to the
+            # day, so read it as "the most recent" instead.
+            hits = self.searcher.search(inputs["query"], self.settings.answer_passages,
+                                        build_filter(None, None, inputs.get("sources"), as_of))
+            hints.prefer_recent = True
         if hints.prefer_recent:
             hits.sort(key=lambda h: h.date or "", reverse=True)
         return hits
@@ -323,19 +331,21 @@ class AnswerEngine:
 
     # --- public --------------------------------------------------------------------------------
 
-    def _inputs(self, question: str, history, since, until, sources, backend) -> dict:
+    def _inputs(self, question: str, history, since, until, sources, backend, as_of: date | None = None) -> dict:
         question = (question or "").strip()
         if not question:
             raise ValueError("The question is empty; ask something about the archive.")
         return {"question": question, "history": history or [], "since": since, "until": until,
-                "sources": sources, "backend": backend, "started": time.perf_counter()}
+                "sources": sources, "backend": backend, "as_of": as_of, "started": time.perf_counter()}
 
-    def answer(self, question: str, history=None, since=None, until=None, sources=None, backend=None) -> Answer:
-        return self.chain.invoke(self._inputs(question, history, since, until, sources, backend))
+    def answer(self, question: str, history=None, since=None, until=None, sources=None, backend=None,
+               as_of: date | None = None) -> Answer:
+        return self.chain.invoke(self._inputs(question, history, since, until, sources, backend, as_of))
 
-    def stream(self, question: str, history=None, since=None, until=None, sources=None, backend=None) -> Iterator[dict]:
+    def stream(self, question: str, history=None, since=None, until=None, sources=None, backend=None,
+               as_of: date | None = None) -> Iterator[dict]:
         """Events: {"event": "token", "text"} while the model writes, then {"event": "answer", "answer": Answer}."""
-        inputs = self._inputs(question, history, since, until, sources, backend)
+        inputs = self._inputs(question, history, since, until, sources, backend, as_of)
         started = time.perf_counter()
         inputs["query"] = self._rewrite_step(inputs)
         inputs["hits"] = self._retrieve_step(inputs)

@@ -43,6 +43,8 @@ class AskRequest(BaseModel):
     until: str | None = Field(None, description="Only articles dated on or before this date.")
     sources: list[str] | None = Field(None, description="Only these outlets.")
     llm: Literal["llamacpp", "openai", "ollama", "extractive"] | None = Field(None, description="Answer backend.")
+    as_of: str | None = Field(None, description="Read the archive as it stood on this day (nothing dated later); "
+                              "relative time in the question resolves against it.")
 
 
 class SearchRequest(BaseModel):
@@ -52,6 +54,8 @@ class SearchRequest(BaseModel):
     until: str | None = None
     sources: list[str] | None = None
     mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    as_of: str | None = Field(None, description="Read the archive as it stood on this day (nothing dated later); "
+                              "relative time in the question resolves against it.")
 
 
 class BriefingRequest(BaseModel):
@@ -60,6 +64,8 @@ class BriefingRequest(BaseModel):
     until: str | None = None
     max_points: int = Field(6, ge=1, le=20)
     sources: list[str] | None = None
+    as_of: str | None = Field(None, description="Read the archive as it stood on this day (nothing dated later); "
+                              "relative time in the question resolves against it.")
 
 
 class ChatMessage(BaseModel):
@@ -73,6 +79,7 @@ class ChatRequest(BaseModel):
     stream: bool = False
     temperature: float | None = None
     max_tokens: int | None = None
+    as_of: str | None = Field(None, description="newsrag extension: answer as of this day (see /v1/ask).")
 
 
 def _text(content) -> str:
@@ -130,9 +137,9 @@ def build_api(service: RagService, api_key: str | None = None) -> APIRouter:
     def ask(body: AskRequest, stream: bool = Query(False, description="Server-sent events: tokens, then the answer.")):
         history = [turn.model_dump() for turn in body.history]
         if not stream:
-            answer = service.ask(body.question, history, body.since, body.until, body.sources, body.llm)
+            answer = service.ask(body.question, history, body.since, body.until, body.sources, body.llm, body.as_of)
             return answer.to_json()
-        events = service.ask_stream(body.question, history, body.since, body.until, body.sources, body.llm)
+        events = service.ask_stream(body.question, history, body.since, body.until, body.sources, body.llm, body.as_of)
         # Retrieval runs before the first event: a store that is down fails here, as a 503, rather
         # than as an error event inside a 200 stream.
         first = next(events)
@@ -151,12 +158,12 @@ def build_api(service: RagService, api_key: str | None = None) -> APIRouter:
 
     @v1.post("/search")
     def search(body: SearchRequest):
-        hits = service.search(body.query, body.k, body.since, body.until, body.sources, body.mode)
+        hits = service.search(body.query, body.k, body.since, body.until, body.sources, body.mode, body.as_of)
         return [hit.to_json() for hit in hits]
 
     @v1.post("/briefings")
     def briefings(body: BriefingRequest, format: Literal["json", "md"] = Query("json", description="json or md (Markdown).")):
-        briefing = service.brief(body.topic, body.since, body.until, body.max_points, body.sources)
+        briefing = service.brief(body.topic, body.since, body.until, body.max_points, body.sources, body.as_of)
         if format == "md":
             return Response(briefing.to_markdown(), media_type="text/markdown; charset=utf-8")
         return briefing.to_json()
@@ -226,7 +233,7 @@ def build_api(service: RagService, api_key: str | None = None) -> APIRouter:
         question = turns[-1]["content"]
         if len(question) > MAX_QUESTION_CHARS:
             raise HTTPException(413, f"The question is longer than {MAX_QUESTION_CHARS} characters.")
-        answer = service.ask(question, turns[:-1])
+        answer = service.ask(question, turns[:-1], as_of=body.as_of)
         payload = answer.to_json()
         created, completion_id = int(time.time()), f"chatcmpl-{uuid.uuid4().hex[:24]}"
         extra = {"citations": payload["citations"], "abstained": payload["abstained"], "fallback": payload["fallback"]}

@@ -130,12 +130,12 @@ class BriefingBuilder:
         return list(hits.values())
 
     def build(self, topic: str, since: str | None = None, until: str | None = None, max_points: int = 6,
-              sources: list[str] | None = None) -> Briefing:
+              sources: list[str] | None = None, as_of: date | None = None) -> Briefing:
         topic = (topic or "").strip()
         if not topic:
             raise ValueError("The topic is empty; name what the briefing is about.")
-        briefing = Briefing(topic=topic, since=since, until=until)
-        hits = self._gather(topic, build_filter(since, until, sources))
+        briefing = Briefing(topic=topic, since=since, until=until or (as_of.isoformat() if as_of else None))
+        hits = self._gather(topic, build_filter(since, until, sources, as_of))
         evidence = self.scorer.score(topic, [hit.text for hit in hits]) if hits else []
         relevant = [e for e in evidence if e.score >= self.threshold * 0.75]
         if not relevant or evidence[0].score < self.threshold:

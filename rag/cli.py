@@ -108,12 +108,13 @@ def search(
     until: Annotated[Optional[str], typer.Option(help="Only articles dated on or before this date.")] = None,
     source: Annotated[Optional[list[str]], typer.Option(help="Only this outlet (repeatable).")] = None,
     mode: Annotated[str, typer.Option(help="hybrid, dense or bm25.")] = "hybrid",
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Read the archive as it stood on this day (nothing dated later).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print passages as JSON.")] = False,
 ):
     """Hybrid (dense + BM25) search over passages."""
     if mode not in Mode.__args__:
         _fail(f"--mode must be one of {', '.join(Mode.__args__)} (got '{mode}').")
-    hits = _service().search(query, k=k, since=since, until=until, sources=source, mode=mode)
+    hits = _service().search(query, k=k, since=since, until=until, sources=source, mode=mode, as_of=as_of)
     if as_json:
         out.print_json(json.dumps([hit.to_json() for hit in hits]))
         return
@@ -138,6 +139,7 @@ def ask(
     since: Annotated[Optional[str], typer.Option(help="Only articles dated on or after this date.")] = None,
     until: Annotated[Optional[str], typer.Option(help="Only articles dated on or before this date.")] = None,
     source: Annotated[Optional[list[str]], typer.Option(help="Only this outlet (repeatable).")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Read the archive as it stood on this day (nothing dated later); 'this week' counts back from it.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
 ):
     """A short answer with numbered citations, or "The archive does not say."."""
@@ -146,7 +148,7 @@ def ask(
     service = _service()
     answer = None
     live = out.is_terminal and not as_json
-    for event in service.ask_stream(question, since=since, until=until, sources=source, backend=llm):
+    for event in service.ask_stream(question, since=since, until=until, sources=source, backend=llm, as_of=as_of):
         if event["event"] == "token" and live:
             out.print(escape(event["text"]), end="", style="dim")
         elif event["event"] == "answer":
@@ -174,12 +176,13 @@ def brief(
     until: Annotated[Optional[str], typer.Option(help="Only articles dated on or before this date.")] = None,
     max_points: Annotated[int, typer.Option(min=1, max=20, help="Most key points.")] = 6,
     source: Annotated[Optional[list[str]], typer.Option(help="Only this outlet (repeatable).")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Read the archive as it stood on this day (nothing dated later).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the briefing as JSON.")] = False,
     markdown: Annotated[bool, typer.Option("--markdown", help="Print the briefing as Markdown (the default on screen).")] = False,
     out_file: Annotated[Optional[Path], typer.Option("--out", help="Write the briefing to this file.")] = None,
 ):
     """A cited multi-article briefing: summary, key points, timeline, who said what, disagreements."""
-    briefing = _service().brief(topic, since, until, max_points, source)
+    briefing = _service().brief(topic, since, until, max_points, source, as_of)
     text = json.dumps(briefing.to_json(), ensure_ascii=False, indent=2) if as_json else briefing.to_markdown()
     if out_file:
         out_file.write_text(text, encoding="utf-8")
@@ -207,7 +210,7 @@ def docs(as_json: Annotated[bool, typer.Option("--json", help="Print the list as
     out.print(f"{len(rows)} articles")
 
 
-eval_app = typer.Typer(help="Score answers against gold Q&A pairs; import SQuAD; compare runs.")
+eval_app = typer.Typer(help="Score answers against gold Q&A pairs; import SQuAD, RealTime QA, MultiHop-RAG; compare runs.")
 app.add_typer(eval_app, name="eval")
 
 
@@ -288,6 +291,41 @@ def eval_import_squad(
     counts = import_squad(squad_file, corpus_out, gold_out)
     out.print(f"{counts['articles']} articles in {corpus_out}, {counts['questions']} questions "
               f"({counts['unanswerable']} unanswerable) in {gold_out}")
+
+
+@eval_app.command("import-realtimeqa")
+@_guard
+def eval_import_realtimeqa(
+    folder: Annotated[Path, typer.Argument(help="A RealTime QA folder of <week>_qa.jsonl and <week>_gcs.jsonl files.")],
+    corpus_out: Annotated[Path, typer.Option(help="Folder for the articles (one JSONL feed per week).")],
+    gold_out: Annotated[Path, typer.Option(help="The gold JSONL file to write.")],
+    limit: Annotated[Optional[int], typer.Option(min=1, help="Import a seeded random sample of N questions and their weeks.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
+):
+    """Turn RealTime QA weeks into a corpus folder (their search results) and a gold file."""
+    from eval.realtimeqa import import_realtimeqa
+
+    c = import_realtimeqa(folder, corpus_out, gold_out, limit, seed)
+    out.print(f"{c['articles']} articles from {c['weeks']} weeks in {corpus_out} ({c['skipped']} search results "
+              f"without text left out), {c['questions']} questions in {gold_out}: the answer string is in the "
+              f"corpus for {c['answer_in_corpus']}, in the question's own search results for {c['with_sources']}")
+
+
+@eval_app.command("import-multihop")
+@_guard
+def eval_import_multihop(
+    folder: Annotated[Path, typer.Argument(help="A MultiHop-RAG folder with queries_with_gold.jsonl and derived_evidence_articles.jsonl.")],
+    corpus_out: Annotated[Path, typer.Option(help="Folder for the articles (one JSONL feed).")],
+    gold_out: Annotated[Path, typer.Option(help="The gold JSONL file to write.")],
+    limit: Annotated[Optional[int], typer.Option(min=1, help="Import a seeded random sample of N questions.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
+):
+    """Turn the MultiHop-RAG sample into a corpus folder (its evidence articles) and a gold file."""
+    from eval.multihop import import_multihop
+
+    c = import_multihop(folder, corpus_out, gold_out, limit, seed)
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(c["by_type"].items()))
+    out.print(f"{c['articles']} articles in {corpus_out}, {c['questions']} questions in {gold_out} ({kinds})")
 
 
 @eval_app.command("verify")

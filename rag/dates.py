@@ -1,4 +1,5 @@
-"""Dates in questions: "as of June 10, 2022", "in June 2022", "last week", "latest"."""
+"""Dates in questions: "as of June 10, 2022", "in June 2022", "last week", "latest"; and the as-of date a
+question is asked on (the archive as it stood that day)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,21 @@ class TimeHints:
     since: str | None = None
     until: str | None = None
     prefer_recent: bool = False
+    relative: bool = False  # the limits come from a relative phrase ("this week"), not a date the question names
+
+
+def parse_as_of(value: str | date | None) -> date | None:
+    """An as-of date from user input ("2026-03-01", "March 1, 2026", a date); ValueError with one sentence
+    for anything that is not a whole day."""
+    if value is None or isinstance(value, date):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    iso = parse_date(text)
+    if not iso or len(iso) != 10:
+        raise ValueError(f"as_of must be a whole date such as 2026-03-01 (got '{text}').")
+    return date.fromisoformat(iso)
 
 
 def time_hints(question: str, today: date | None = None) -> TimeHints:
@@ -43,15 +59,23 @@ def time_hints(question: str, today: date | None = None) -> TimeHints:
     if not (hints.since or hints.until):
         if match := re.search(rf"\bin\s+({_MONTH}\s+\d{{4}})\b", q, re.IGNORECASE):
             hints.since = hints.until = parse_date(match.group(1))
+    # Windows in days back from `today`: (from, to). A week's news is read in the 7 days up to the day
+    # asked on (a weekly quiz asks on Friday about Monday's news too); "today" and "yesterday" get a day of
+    # grace because a day's news is often published the next morning.
     relative = {
-        "yesterday": (1, 1), "today": (0, 0), "this week": (today.weekday(), 0), "last week": (7 + today.weekday(), today.weekday() + 1),
-        "past week": (7, 0), "last month": (31, 0), "past month": (31, 0), "last year": (365, 0), "past year": (365, 0),
+        "yesterday": (2, 0), "this week": (7, 0), "last week": (7 + today.weekday(), today.weekday() + 1),
+        "past week": (7, 0), "this month": (31, 0), "last month": (31, 0), "past month": (31, 0),
+        "this year": (366, 0), "last year": (365, 0), "past year": (365, 0),
     }
-    for phrase, (back_from, back_to) in relative.items():
-        if re.search(rf"\b{phrase}\b", q, re.IGNORECASE):
-            hints.since = (today - timedelta(days=back_from)).isoformat()
-            hints.until = (today - timedelta(days=back_to)).isoformat()
-            break
-    if re.search(r"\b(latest|most recent|newest|currently|now|so far)\b", q, re.IGNORECASE):
+    if not (hints.since or hints.until):
+        for phrase, (back_from, back_to) in relative.items():
+            if re.search(rf"\b{phrase}\b", q, re.IGNORECASE):
+                hints.since = (today - timedelta(days=back_from)).isoformat()
+                hints.until = (today - timedelta(days=back_to)).isoformat()
+                hints.relative = True
+                break
+    # "today" and "now" ask for the newest state of things, not for articles of one day: an archive rarely
+    # holds the day itself, so they order by recency instead of filtering.
+    if re.search(r"\b(latest|most recent|newest|currently|current|now|so far|today|still)\b", q, re.IGNORECASE):
         hints.prefer_recent = True
     return hints

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -65,8 +66,12 @@ class SearchHit:
         )
 
 
-def build_filter(since: str | None = None, until: str | None = None, sources: list[str] | None = None) -> PassageFilter:
-    """A PassageFilter from user input; a date that cannot be read raises ValueError with one clear sentence."""
+def build_filter(since: str | None = None, until: str | None = None, sources: list[str] | None = None,
+                 as_of: date | None = None) -> PassageFilter:
+    """A PassageFilter from user input; a date that cannot be read raises ValueError with one clear sentence.
+
+    `as_of` is the day the archive is read as of: nothing dated after it passes, whatever `until` says.
+    """
 
     def bound(value: str | None, flag: str, which: int) -> int | None:
         if not value:
@@ -77,6 +82,11 @@ def build_filter(since: str | None = None, until: str | None = None, sources: li
         return date_bounds(iso)[which]
 
     low, high = bound(since, "--since", 0), bound(until, "--until", 1)
+    if as_of is not None:
+        day = as_of.year * 10000 + as_of.month * 100 + as_of.day
+        high = day if high is None else min(high, day)
+        if low is not None and low > high:
+            raise ValueError(f"--since ({since}) is after the as-of date ({as_of.isoformat()}).")
     if low is not None and high is not None and low > high:
         raise ValueError(f"--since ({since}) is after --until ({until}).")
     keys = frozenset(s.strip().lower() for s in sources or [] if s.strip())

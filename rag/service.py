@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 
 from rag.answer import Answer, AnswerEngine
 from rag.config import Settings
+from rag.dates import parse_as_of
 from rag.ingest import IngestReport, Ingestor, ProgressCallback
 from rag.retrieval import HybridSearcher, Mode, SearchHit, build_filter
 from rag.text import expand_abbreviations
@@ -102,26 +104,30 @@ class RagService:
         until: str | None = None,
         sources: list[str] | None = None,
         mode: Mode = "hybrid",
+        as_of: str | date | None = None,
     ) -> list[SearchHit]:
-        return self.searcher.search(query, k, build_filter(since, until, sources), mode)
+        """Passages for a query; `as_of` reads the archive as it stood that day (nothing dated later)."""
+        return self.searcher.search(query, k, build_filter(since, until, sources, parse_as_of(as_of)), mode)
 
     def ask(self, question: str, history: list[dict] | None = None, since: str | None = None, until: str | None = None,
-            sources: list[str] | None = None, backend: str | None = None) -> Answer:
-        """A verified, cited answer (or an abstention) from the archive."""
-        return self.answers.answer(question, history, since, until, sources, backend)
+            sources: list[str] | None = None, backend: str | None = None, as_of: str | date | None = None) -> Answer:
+        """A verified, cited answer (or an abstention) from the archive; `as_of` as for search, and relative
+        time in the question ("this week") resolves against it."""
+        return self.answers.answer(question, history, since, until, sources, backend, parse_as_of(as_of))
 
     def ask_stream(self, question: str, history: list[dict] | None = None, since: str | None = None,
-                   until: str | None = None, sources: list[str] | None = None, backend: str | None = None):
+                   until: str | None = None, sources: list[str] | None = None, backend: str | None = None,
+                   as_of: str | date | None = None):
         """Token events, then the verified answer event (see AnswerEngine.stream)."""
-        return self.answers.stream(question, history, since, until, sources, backend)
+        return self.answers.stream(question, history, since, until, sources, backend, parse_as_of(as_of))
 
     def brief(self, topic: str, since: str | None = None, until: str | None = None, max_points: int = 6,
-              sources: list[str] | None = None):
-        """A cited briefing on a topic (see rag/briefing.py)."""
+              sources: list[str] | None = None, as_of: str | date | None = None):
+        """A cited briefing on a topic (see rag/briefing.py); `as_of` as for search."""
         from rag.briefing import BriefingBuilder
 
         return BriefingBuilder(self.searcher, self.embeddings, self.settings.abstain_threshold).build(
-            topic, since, until, max_points, sources)
+            topic, since, until, max_points, sources, parse_as_of(as_of))
 
     def documents(self) -> list[dict]:
         """Stored articles, oldest first (undated last): id, title, date, date_source, source, url, passages."""
