@@ -1,14 +1,17 @@
-"""Gold question sets: JSONL, one {"id", "question", "answers", "sources", "type"} per line."""
+"""Gold question sets: JSONL, one {"id", "question", "answers", "sources", "type"} per line, with an
+optional "as_of" (the ISO date the question is asked on)."""
 
 from __future__ import annotations
 
 import json
+import re
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, field_validator
 
-QuestionType = Literal["factoid", "temporal", "multi-doc", "reasoning", "unanswerable"]
+QuestionType = Literal["factoid", "temporal", "multi-doc", "comparison", "reasoning", "unanswerable"]
 DATASETS = Path(__file__).resolve().parent / "datasets"
 
 
@@ -18,6 +21,20 @@ class GoldQuestion(BaseModel):
     answers: list[str]  # aliases; empty means the archive does not answer it
     sources: list[str]  # article ids that hold the answer
     type: QuestionType
+    as_of: str | None = None  # YYYY-MM-DD: the archive is read as it stood that day
+
+    @field_validator("as_of")
+    @classmethod
+    def _whole_iso_date(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                raise ValueError
+            date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"as_of must be an ISO date such as 2026-01-08, not {value!r}") from None
+        return value
 
     @property
     def answerable(self) -> bool:
@@ -36,6 +53,11 @@ def load_gold(path: Path) -> list[GoldQuestion]:
             continue
         try:
             questions.append(GoldQuestion.model_validate(json.loads(line)))
-        except (json.JSONDecodeError, ValidationError) as exc:
-            raise ValueError(f"{path} line {number} is not a valid gold question ({str(exc).splitlines()[0]}).") from exc
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path} line {number} is not a valid gold question ({exc.msg}).") from exc
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first.get("loc", ())) or "the line"
+            raise ValueError(f"{path} line {number} is not a valid gold question ({where}: "
+                             f"{first['msg'].removeprefix('Value error, ')}).") from exc
     return questions

@@ -9,10 +9,12 @@ import string
 from collections import Counter
 
 _PUNCTUATION = set(string.punctuation) | set("“”‘’—–…")
+_TO_SPACE = str.maketrans({ch: " " for ch in _PUNCTUATION})
+VERDICTS = ("yes", "no")
 
 
 def normalise(text: str) -> str:
-    text = "".join(ch if ch not in _PUNCTUATION else " " for ch in (text or "").lower())
+    text = (text or "").lower().translate(_TO_SPACE)
     text = re.sub(r"\b(a|an|the)\b", " ", text)
     return " ".join(text.split())
 
@@ -21,6 +23,28 @@ def alias_in_answer(answer: str, aliases: list[str]) -> bool:
     """Normalised containment of any gold alias, on word boundaries."""
     haystack = f" {normalise(answer)} "
     return any(f" {normalise(alias)} " in haystack for alias in aliases if normalise(alias))
+
+
+def verdict_of(answer: str) -> str | None:
+    """"yes" or "no" when the answer's first word is Yes or No (quotes and punctuation stripped), else None."""
+    words = (answer or "").split(maxsplit=1)
+    first = words[0].translate(_TO_SPACE).split() if words else []
+    word = first[0].lower() if first else None
+    return word if word in VERDICTS else None
+
+
+def gold_verdict(aliases: list[str]) -> str | None:
+    """"yes" or "no" when a gold answer is exactly Yes or No (any case): a yes/no question."""
+    return next((alias.strip().lower() for alias in aliases if alias.strip().lower() in VERDICTS), None)
+
+
+def answer_correct(answer: str, aliases: list[str]) -> bool:
+    """A yes/no question needs the answer's verdict to match (a later "yes" in the text does not count);
+    any other question needs a gold alias contained in the answer."""
+    verdict = gold_verdict(aliases)
+    if verdict is not None:
+        return verdict_of(answer) == verdict
+    return alias_in_answer(answer, aliases)
 
 
 def token_f1(answer: str, aliases: list[str]) -> float:

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from eval.gold import GoldQuestion, load_gold
-from eval.metrics import alias_in_answer, percentile, retrieval_scores, token_f1
+from eval.metrics import answer_correct, percentile, retrieval_scores, token_f1
 from rag.answer import Answer
 from rag.citations import parse_citations
 from rag.config import Settings
@@ -52,9 +52,10 @@ def score_question(q: GoldQuestion, answer_text: str, abstained: bool, citations
                    verifier: ClaimVerifier | None = None) -> dict:
     """Per-question scores; None where a metric does not apply to this question."""
     gold = set(q.sources)
-    retrieval = retrieval_scores(ranked, gold) if q.answerable else {}
+    # An answerable question with no gold article (its answer string is in none) has no retrieval score.
+    retrieval = retrieval_scores(ranked, gold) if q.answerable and gold else {}
     checked, faithfulness = citation_checks(answer_text, citations, verifier) if not abstained else ([], None)
-    correct = q.answerable and not abstained and alias_in_answer(answer_text, q.answers)
+    correct = q.answerable and not abstained and answer_correct(answer_text, q.answers)
     precision = None
     if checked:
         precision = sum(1 for c in checked if c["article_id"] in gold or c["supported"]) / len(checked)
@@ -67,7 +68,7 @@ def score_question(q: GoldQuestion, answer_text: str, abstained: bool, citations
         "abstention": float(abstained) if not q.answerable else None,
         "false_abstention": float(abstained) if q.answerable else None,
         "citation_precision": precision,
-        "citation_recall": float(any(c["article_id"] in gold for c in checked)) if correct else None,
+        "citation_recall": float(any(c["article_id"] in gold for c in checked)) if correct and gold else None,
         "faithfulness": faithfulness,
     }
     return {"scores": scores, "citations": checked}
@@ -76,13 +77,13 @@ def score_question(q: GoldQuestion, answer_text: str, abstained: bool, citations
 def failure_of(q: GoldQuestion, scores: dict) -> str | None:
     if not q.answerable:
         return None if scores["abstention"] else "answered unanswerable"
-    if not scores["recall@5"]:
+    if scores["recall@5"] == 0.0:
         return "retrieval miss"
     if scores["false_abstention"]:
         return "false abstention"
     if not scores["accuracy"]:
         return "wrong answer"
-    if not scores["citation_recall"]:
+    if scores["citation_recall"] == 0.0:
         return "bad citation"
     return None
 
@@ -126,9 +127,9 @@ def run_newsrag(service: RagService, questions: list[GoldQuestion], backend: str
                 progress: Callable[[int], None] | None = None) -> list[dict]:
     rows = []
     for q in questions:
-        ranked = [hit.article_id for hit in service.search(q.question, k=10)]
+        ranked = [hit.article_id for hit in service.search(q.question, k=10, as_of=q.as_of)]
         started = time.perf_counter()
-        answer: Answer = service.ask(q.question, backend=backend)
+        answer: Answer = service.ask(q.question, backend=backend, as_of=q.as_of)
         latency = time.perf_counter() - started
         citations = [{"n": c.n, "article_id": c.article_id, "title": c.title, "quote": c.quote, "text": c.text}
                      for c in answer.citations]

@@ -437,7 +437,8 @@ def shell():
         if not query:
             break
         try:
-            search(query, None, None, None, None, "hybrid", False)
+            # By keyword: a new option of `search` must not take a value meant for the next one.
+            search(query, k=None, since=None, until=None, source=None, mode="hybrid", as_of=None, as_json=False)
         except typer.Exit:
             pass
 

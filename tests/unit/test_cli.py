@@ -96,3 +96,40 @@ def test_shell_answers_queries_until_empty_line():
     result = runner.invoke(app, ["shell"], input="Toretsk civilians\n\n")
     assert result.exit_code == 0
     assert "search>" in result.output and "004_8551b460ac1e439b" in result.output
+
+
+def test_eval_import_realtimeqa(tmp_path):
+    from tests.unit.test_benchmark_import import write_realtimeqa
+
+    folder = write_realtimeqa(tmp_path / "rtqa")
+    result = invoke("eval", "import-realtimeqa", str(folder), "--corpus-out", str(tmp_path / "corpus"),
+                    "--gold-out", str(tmp_path / "gold.jsonl"), "--limit", "2", "--seed", "1")
+    assert result.exit_code == 0, result.output
+    assert "questions in" in result.output and "the answer string is in the corpus for" in result.output
+    assert len((tmp_path / "gold.jsonl").read_text().splitlines()) == 2
+    assert list((tmp_path / "corpus").glob("realtimeqa-*.jsonl"))
+
+
+def test_eval_import_realtimeqa_wrong_folder_is_exit_2(tmp_path):
+    result = invoke("eval", "import-realtimeqa", str(tmp_path), "--corpus-out", str(tmp_path / "c"),
+                    "--gold-out", str(tmp_path / "g.jsonl"))
+    assert result.exit_code == 2
+    assert "is not a RealTime QA folder" in result.output and "Traceback" not in result.output
+
+
+def test_eval_import_multihop(tmp_path):
+    from tests.unit.test_benchmark_import import write_multihop
+
+    folder = write_multihop(tmp_path / "mh")
+    result = invoke("eval", "import-multihop", str(folder), "--corpus-out", str(tmp_path / "corpus"),
+                    "--gold-out", str(tmp_path / "gold.jsonl"))
+    assert result.exit_code == 0, result.output
+    assert "3 articles in" in result.output and "4 questions in" in result.output
+    assert "1 comparison, 1 multi-doc, 1 temporal, 1 unanswerable" in result.output
+
+
+def test_eval_import_multihop_wrong_folder_is_exit_2(tmp_path):
+    result = invoke("eval", "import-multihop", str(tmp_path), "--corpus-out", str(tmp_path / "c"),
+                    "--gold-out", str(tmp_path / "g.jsonl"))
+    assert result.exit_code == 2
+    assert "is not a MultiHop-RAG folder" in result.output and "Traceback" not in result.output

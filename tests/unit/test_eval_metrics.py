@@ -7,7 +7,7 @@ import json
 import pytest
 
 from eval.gold import GoldQuestion
-from eval.metrics import alias_in_answer, normalise, percentile, retrieval_scores, token_f1
+from eval.metrics import alias_in_answer, normalise, percentile, retrieval_scores, token_f1, verdict_of
 from eval.runner import aggregate, failure_of, sample, score_question
 from eval.squad import import_squad
 
@@ -80,6 +80,45 @@ def test_unanswerable_questions():
     assert failure_of(q, abstained) is None
     answered = score_question(q, "Some 1,400 civilians remain in Toretsk [1].", False, [CITATION], [])["scores"]
     assert answered["abstention"] == 0.0 and failure_of(q, answered) == "answered unanswerable"
+
+
+@pytest.mark.parametrize("answer, verdict", [
+    ("Yes, the Verge reported it after TechCrunch [1].", "yes"),
+    ("No. The two articles describe different companies [1][2].", "no"),
+    ("“YES” — both say so.", "yes"),
+    ("**No**, they disagree.", "no"),
+    ("'no'", "no"),
+    ("Yesterday's report said so.", None),
+    ("Both articles say yes [1].", None),
+    ("[1] Yes.", None),
+    ("", None),
+])
+def test_verdict_of_reads_the_first_word(answer, verdict):
+    assert verdict_of(answer) == verdict
+
+
+def test_yes_no_questions_score_on_the_verdict():
+    q = GoldQuestion(id="mh-1", question="Did The Verge report it after TechCrunch?", answers=["Yes"], sources=["004"],
+                     type="temporal")
+    right = score_question(q, "Yes, the Verge report came later [1].", False, [CITATION], ["004"])["scores"]
+    assert right["accuracy"] == 1.0 and failure_of(q, right) is None
+    wrong = score_question(q, "No, it came first [1].", False, [CITATION], ["004"])["scores"]
+    assert wrong["accuracy"] == 0.0 and failure_of(q, wrong) == "wrong answer"
+    # "yes" later in the text is not a verdict, though containment alone would have counted it.
+    hedged = score_question(q, "The Verge says yes and TechCrunch says no [1].", False, [CITATION], ["004"])["scores"]
+    assert hedged["accuracy"] == 0.0 and alias_in_answer("The Verge says yes and TechCrunch says no", ["Yes"])
+    lower = question(answers=("no",))
+    assert score_question(lower, "No [1].", False, [CITATION], ["004"])["scores"]["accuracy"] == 1.0
+    assert score_question(question(), "Yes: 1,400 civilians remain [1].", False, [CITATION], ["004"])["scores"]["accuracy"] == 1.0
+
+
+def test_answerable_question_without_a_gold_article_has_no_retrieval_score():
+    q = question(sources=())
+    s = score_question(q, "Some 1,400 civilians remain in Toretsk [1].", False, [CITATION], ["004"])["scores"]
+    assert (s["recall@1"], s["recall@5"], s["mrr"], s["citation_recall"]) == (None, None, None, None)
+    assert s["accuracy"] == 1.0 and failure_of(q, s) is None
+    wrong = score_question(q, "Nobody knows how many [1].", False, [CITATION], ["004"])["scores"]
+    assert failure_of(q, wrong) == "wrong answer"
 
 
 def test_aggregate_overall_and_by_type():
