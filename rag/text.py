@@ -227,6 +227,28 @@ def sentences(text: str) -> list[str]:
     return [text[start:end] for start, end in sentence_spans(text)]
 
 
+_QUOTE_EDGES = "\"'“”‘’«» \t\n"
+
+
+def _quoted_form(text: str) -> str:
+    """A sentence as a quote of it compares: quotes and spacing at its edges and inside folded."""
+    return " ".join(normalise(text).strip(_QUOTE_EDGES).rstrip(".!?").strip(_QUOTE_EDGES).split())
+
+
+def verbatim_span(claim: str, passage: str, max_sentences: int = 2) -> tuple[int, int] | None:
+    """The span of whole passage sentences (a run of up to `max_sentences`) that the claim quotes word for
+    word, or None. Only whole sentences count: a fragment of one can drop a "denied that" in front of it."""
+    wanted = _quoted_form(claim)
+    if len(wanted.split()) < 4:
+        return None
+    spans = sentence_spans(passage)
+    for i in range(len(spans)):
+        for j in range(i, min(i + max_sentences, len(spans))):
+            if _quoted_form(passage[spans[i][0]:spans[j][1]]) == wanted:
+                return spans[i][0], spans[j][1]
+    return None
+
+
 # --- numbers -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

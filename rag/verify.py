@@ -160,6 +160,11 @@ class ClaimVerifier:
         refusals: list[Verdict] = []
         for number, passage in enumerate(passages, 1):
             features, (start, end) = self.features(claim, passage, claim_vector)
+            # A word-for-word quote of whole passage sentences is what the passage says: it needs no score
+            # (the fitted score penalises long claims, and a long quote is no less true for its length).
+            quoted = T.verbatim_span(claim, passage, self.policy.window_sentences)
+            if quoted is not None:
+                return Verdict(True, 1.0, number, quoted[0], quoted[1], passage[quoted[0]:quoted[1]], "", [], features)
             score = self.probability(features)
             missing = guard_failures(claim, passage)
             if missing:

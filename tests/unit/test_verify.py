@@ -73,7 +73,7 @@ def test_negation_lowers_the_score(verifier):
 
 
 def test_threshold_decides(verifier):
-    claim = "Dockworkers voted to return after the union accepted a 4% raise."
+    claim = "Dockworkers voted to return once the union accepted a 4% raise."  # not word for word
     strict = ClaimVerifier(POLICY.model_copy(update={"threshold": 0.9999}), HashingFakeEmbeddings())
     assert verifier.verify(claim, [PASSAGE]).supported and not strict.verify(claim, [PASSAGE]).supported
 
@@ -430,3 +430,32 @@ def test_no_window_quotes_across_blanked_out_text(verifier):
     joined = passage.replace(f"\n\n{blank}\n\n", " ")
     assert any("reopened" in joined[s:e] and "passengers" in joined[s:e] for s, e in verifier._prepare(joined).windows)
     assert blank not in verifier.verify(claim, [passage]).quote
+
+
+def test_a_word_for_word_quote_of_whole_sentences_is_supported_whatever_its_length():
+    # The fitted score penalises long claims; a long quote must not fall under a strict threshold for it.
+    strict = ClaimVerifier(POLICY.model_copy(update={"threshold": 0.9999}), HashingFakeEmbeddings())
+    two = ("“The port authority in Rotterdam said on Tuesday that 1,250 containers were stranded by the strike. "
+           "Dockworkers voted to return after the union accepted a 4% raise.”")
+    verdict = strict.verify(two, [PASSAGE])
+    assert verdict.supported and verdict.score == 1.0
+    assert verdict.quote == PASSAGE[:PASSAGE.index("raise.") + 6]
+    # A fragment of a sentence is no quote of it: it goes through the score like any claim.
+    fragment = strict.verify("1,250 containers were stranded by the strike.", [PASSAGE])
+    assert not fragment.supported
+
+
+@pytest.mark.parametrize("claim, expected", [
+    ("Shipping lines expect delays to last until March.", (2, 2)),
+    ("  \"Shipping lines expect delays to last until March\"  ", (2, 2)),
+    ("Shipping lines expect delays to last until April.", None),
+    ("expect delays to last until March.", None),
+    ("Shipping lines expect.", None),  # too short to count as a quote
+])
+def test_verbatim_span(claim, expected):
+    span = T.verbatim_span(claim, PASSAGE)
+    if expected is None:
+        assert span is None
+    else:
+        sentences = T.sentence_spans(PASSAGE)
+        assert span == (sentences[expected[0]][0], sentences[expected[1]][1])
