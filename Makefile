@@ -10,6 +10,16 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
+# llama.cpp is compiled for x86-64 with AVX2 rather than for the build machine's own CPU: the native
+# build of llama-cpp-python 0.3.36 dies with SIGSEGV in decode on an AVX-512/AMX Xeon (a prompt of 600
+# tokens is enough), and an AVX2 build runs on every x86-64 machine since 2015. The wheel is built once
+# per machine into WHEELS: pip's own cache keys a wheel by its sdist, not by these flags, and would hand
+# back a native build.
+LLAMA_VERSION ?= 0.3.36
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON \
+	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+WHEELS ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/newsrag/wheels/llama-$(LLAMA_VERSION)-avx2
+
 .PHONY: install run test browser unit integration audit bench retrieval-bench clean
 
 install: $(STAMP)
@@ -19,6 +29,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch first, pinned: its CPU wheel is local; a looser pin would pull GBs of CUDA packages.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
+	@if [ "$$(uname -m)" = x86_64 ]; then \
+		ls $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || { \
+			echo "building llama-cpp-python $(LLAMA_VERSION) for x86-64 AVX2 (about 5 minutes, once per machine)"; \
+			CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip wheel --quiet --no-cache-dir --no-deps \
+				llama-cpp-python==$(LLAMA_VERSION) -w $(WHEELS); }; \
+		$(BIN)/python -m pip install --quiet --no-deps $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl; \
+	fi
 	$(BIN)/python -m pip install --quiet -e ".$(if $(EXTRAS),[$(EXTRAS)])"
 	@touch $@
 

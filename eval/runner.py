@@ -36,16 +36,19 @@ def citation_checks(answer_text: str, citations: list[dict], verifier: ClaimVeri
     passages = [by_n.get(n, {}).get("text", "") for n in range(1, max(by_n) + 1)]
     claims = parse_citations(answer_text, len(passages))
     supported_n: set[int] = set()
-    supported_claims = 0
+    supported_claims = checkable = 0
     for claim in claims:
         claim.cited = [n for n in claim.cited if n in by_n]
         cited = [passages[n - 1] for n in claim.cited]
         verdict = verifier.verify(claim.text, cited) if cited else None
+        if verdict is not None and not verdict.checkable:  # "Yes." or a lead-in: nothing a passage could back
+            continue
+        checkable += 1
         if verdict is not None and verdict.supported:
             supported_claims += 1
             supported_n.add(claim.cited[verdict.passage - 1])
     checked = [{**c, "supported": c["n"] in supported_n} for c in citations]
-    return checked, (supported_claims / len(claims) if claims else None)
+    return checked, (supported_claims / checkable if checkable else None)
 
 
 def score_question(q: GoldQuestion, answer_text: str, abstained: bool, citations: list[dict], ranked: list[str],
@@ -112,12 +115,14 @@ def sample(questions: list[GoldQuestion], limit: int | None, seed: int) -> list[
 
 
 def _row(q: GoldQuestion, answer_text: str, abstained: bool, citations: list[dict], ranked: list[str],
-         latency: float, fallback: str | None = None, verifier: ClaimVerifier | None = None) -> dict:
+         latency: float, fallback: str | None = None, verifier: ClaimVerifier | None = None,
+         signals: dict | None = None) -> dict:
     scored = score_question(q, answer_text, abstained, citations, ranked, verifier)
     row = {
         "id": q.id, "type": q.type, "question": q.question, "gold": q.answers, "sources": q.sources,
         "answer": answer_text, "abstained": abstained, "fallback": fallback, "citations": scored["citations"],
         "retrieved": ranked, "scores": scored["scores"], "latency_s": round(latency, 3),
+        "signals": signals or {},
     }
     row["failure"] = failure_of(q, row["scores"])
     return row
@@ -134,7 +139,7 @@ def run_newsrag(service: RagService, questions: list[GoldQuestion], backend: str
         citations = [{"n": c.n, "article_id": c.article_id, "title": c.title, "quote": c.quote, "text": c.text}
                      for c in answer.citations]
         rows.append(_row(q, answer.answer, answer.abstained, citations, ranked, latency, answer.fallback,
-                         service.answers.verifier))
+                         service.answers.verifier, {**answer.signals, "kind": answer.kind}))
         if progress:
             progress(1)
     return rows

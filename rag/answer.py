@@ -7,6 +7,7 @@ when the evidence is weak, newsrag abstains without calling the model at all.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Iterator
@@ -19,17 +20,17 @@ from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
 from prompts import load_prompt
 from rag.citations import Claim, parse_citations
-from rag.text import content_terms, name_present, names, number_values, strip_preamble
+from rag.text import ENTITY_LABELS, content_terms, entities, name_present, names, normalise, number_values, strip_preamble
 from rag.verify import ClaimVerifier, Verdict
 from rag.config import Settings
 from rag.dates import time_hints
-from rag.extractive import Evidence, EvidenceScorer, answer_type, has_answer_type
+from rag.extractive import Evidence, EvidenceScorer, has_answer_type
 from rag.injection import mask_instructions
 from rag.llm import BackendUnavailable, generation_lock, make_llm
+from rag.question import Part, Question, claim_of_part, understand
 from rag.retrieval import HybridSearcher, SearchHit, build_filter
 
 ABSTAIN_TEXT = "The archive does not say."
-EXTRACTIVE_SECOND_SHARE = 0.85
 
 
 @dataclass
@@ -60,6 +61,8 @@ class Answer:
     timings: dict = field(default_factory=dict)
     retrieved: list[str] = field(default_factory=list)  # article ids of the passages shown
     evidence: float = 0.0  # score of the best evidence sentence; below NEWSRAG_ABSTAIN_THRESHOLD -> abstain
+    signals: dict = field(default_factory=dict)  # what the evidence looked like (evidence_signals), for calibration
+    kind: str = "any"  # the kind of answer the question wants (rag/question.py)
 
     def to_json(self) -> dict:
         return {
@@ -77,6 +80,8 @@ class Answer:
             "query": self.query,
             "retrieved": self.retrieved,
             "evidence": round(self.evidence, 3),
+            "signals": {k: round(v, 4) for k, v in self.signals.items()},
+            "kind": self.kind,
         }
 
 
@@ -86,6 +91,27 @@ def format_passages(hits: list[SearchHit]) -> str:
         f"[{n}] ({hit.date or 'undated'}, {hit.source or 'unknown outlet'}) {' '.join(mask_instructions(hit.text).split())}"
         for n, hit in enumerate(hits, 1)
     )
+
+
+def evidence_signals(question: str, evidence: list[Evidence], hits: list[SearchHit]) -> dict[str, float]:
+    """How much the shown passages say about the question: the best sentence's score, dense similarity and
+    word share, and the share of the question's content words that the best sentences of up to three
+    different articles hold between them (a multi-part question is rarely answered by one sentence)."""
+    if not evidence:
+        return {"evidence": 0.0, "dense": 0.0, "lexical": 0.0, "coverage": 0.0, "articles": 0.0}
+    terms = content_terms(question)
+    covered: set[str] = set()
+    articles: list[str] = []
+    for item in evidence:
+        article = hits[item.passage - 1].article_id
+        if article in articles:
+            continue
+        articles.append(article)
+        covered |= terms & content_terms(item.sentence)
+        if len(articles) == 3:
+            break
+    return {"evidence": evidence[0].score, "dense": evidence[0].dense, "lexical": evidence[0].lexical,
+            "coverage": len(covered) / len(terms) if terms else 0.0, "articles": float(len({h.article_id for h in hits}))}
 
 
 def format_history(history: list[dict]) -> str:
@@ -101,8 +127,12 @@ class AnswerEngine:
         # Model-written sentences are held to the stricter answer threshold: dropping one costs only a quote.
         policy = settings.verifier.model_copy(update={"threshold": settings.verifier.answer_threshold})
         self.verifier = ClaimVerifier(policy, embeddings)
+        # Whether the evidence backs each part of a yes/no question: the same verifier at the part threshold.
+        self.part_verifier = ClaimVerifier(
+            settings.verifier.model_copy(update={"threshold": settings.answer.part_threshold}), embeddings)
         self.chain = (
             RunnablePassthrough.assign(query=RunnableLambda(self._rewrite_step))
+            | RunnablePassthrough.assign(frame=RunnableLambda(self._understand_step))
             | RunnablePassthrough.assign(hits=RunnableLambda(self._retrieve_step))
             | RunnablePassthrough.assign(evidence=RunnableLambda(self._evidence_step))
             | RunnablePassthrough.assign(retrieve_s=lambda x: time.perf_counter() - x["started"])
@@ -140,32 +170,68 @@ class AnswerEngine:
                 pass
         return f"{question} ({', '.join(w.title() for w in context) if context else user_turns[-1]})"
 
+    def _understand_step(self, inputs: dict) -> Question:
+        today = inputs.get("as_of") or self.settings.reference_date or date.today()
+        return understand(inputs["query"], self.searcher.outlets(), today)
+
+    def _search(self, query: str, k: int, since, until, sources, as_of) -> list[SearchHit]:
+        return self.searcher.search(query, k, build_filter(since, until, sources, as_of))
+
     def _retrieve_step(self, inputs: dict) -> list[SearchHit]:
-        as_of = inputs.get("as_of")
-        hints = time_hints(inputs["question"], as_of or self.settings.reference_date or date.today())
+        frame: Question = inputs["frame"]
+        as_of, sources, hints = inputs.get("as_of"), inputs.get("sources"), frame.hints
         since, until = inputs.get("since") or hints.since, inputs.get("until") or hints.until
-        hits = self.searcher.search(inputs["query"], self.settings.answer_passages,
-                                    build_filter(since, until, inputs.get("sources"), as_of))
+        k = self.settings.answer_passages
+        hits = self._search(inputs["query"], k, since, until, sources, as_of)
         if not hits and hints.relative and not (inputs.get("since") or inputs.get("until")):
             # "this week" read as a hard window found nothing: the archive may not reach that close to the
             # day, so read it as "the most recent" instead.
-            hits = self.searcher.search(inputs["query"], self.settings.answer_passages,
-                                        build_filter(None, None, inputs.get("sources"), as_of))
+            since = until = None
+            hits = self._search(inputs["query"], k, None, None, sources, as_of)
             hints.prefer_recent = True
+        # One sub-query per part of a compound question and per outlet it names: a named outlet must be
+        # shown even when another outlet's passages rank higher for the question as a whole.
+        subqueries = [(part.text, part.outlets) for part in frame.parts] if len(frame.parts) > 1 else []
+        subqueries += [(inputs["query"], [outlet]) for outlet in frame.outlets]
+        if subqueries and not sources:
+            found = [self._search(text, 2, since, until, outlets or None, as_of) for text, outlets in subqueries]
+            merged: dict[str, SearchHit] = {}
+            for rank in range(2):
+                for group in found:
+                    if rank < len(group):
+                        merged.setdefault(group[rank].passage_id, group[rank])
+            for hit in hits:
+                merged.setdefault(hit.passage_id, hit)
+            hits = list(merged.values())[:max(k, self.settings.answer_passages_max)]
         if hints.prefer_recent:
             hits.sort(key=lambda h: h.date or "", reverse=True)
         return hits
 
     def _evidence_step(self, inputs: dict) -> list[Evidence]:
         hits = inputs["hits"]
-        return self.scorer.score(inputs["query"], [hit.text for hit in hits], [hit.title for hit in hits]) if hits else []
+        kind = self._typed_kind(inputs)
+        return self.scorer.score(inputs["query"], [hit.text for hit in hits], [hit.title for hit in hits],
+                                 kind) if hits else []
+
+    @staticmethod
+    def _typed_kind(inputs: dict) -> str:
+        """The kind of thing the evidence must hold: a number, date, person or place, or "any"."""
+        kind = inputs["frame"].kind
+        return kind if kind in ("number", "date", "person", "place") else "any"
 
     def _weak(self, inputs: dict) -> bool:
         evidence = inputs["evidence"]
         if not evidence:
             return True
         best = evidence[0]
-        return best.score < self.settings.abstain_threshold or (answer_type(inputs["question"]) != "any" and not best.typed)
+        return (self.answerable(evidence_signals(inputs["query"], evidence, inputs["hits"])) < self.settings.answer.abstain_threshold
+                or (self._typed_kind(inputs) != "any" and not best.typed))
+
+    def answerable(self, signals: dict[str, float]) -> float:
+        """The calibrated probability that the shown passages answer the question (eval/calibrate_abstention.py)."""
+        policy = self.settings.answer
+        z = policy.abstain_bias + sum(policy.abstain_weights.get(name, 0.0) * value for name, value in signals.items())
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
     def _respond_step(self, inputs: dict) -> Answer:
         *_, last = self._respond(inputs)
@@ -177,6 +243,8 @@ class AnswerEngine:
         started = time.perf_counter()
         if self._weak(inputs):
             result = self._abstain(inputs)
+        elif inputs["frame"].kind == "yes-no":
+            result = self._yes_no(inputs)  # it abstains too when no part of the question is backed
         elif backend == "extractive":
             result = self._extractive(inputs, None)
         else:
@@ -196,6 +264,8 @@ class AnswerEngine:
             except Exception as exc:
                 failure = f"the {backend} backend failed ({exc.__class__.__name__}: {str(exc)[:160]})"
             result = self._extractive(inputs, failure) if failure else self._verify(inputs, "".join(pieces))
+        if not result.abstained:
+            result = self._with_short_answer(inputs, result)
         result.timings["generate_s"] = time.perf_counter() - started
         result.timings["retrieve_s"] = inputs.get("retrieve_s", 0.0)
         yield {"event": "answer", "answer": result}
@@ -219,7 +289,9 @@ class AnswerEngine:
         return Answer(
             question=inputs["question"], query=inputs["query"], backend=inputs.get("backend") or self.settings.llm,
             retrieved=[hit.article_id for hit in inputs["hits"]],
-            evidence=inputs["evidence"][0].score if inputs["evidence"] else 0.0, **kwargs,
+            evidence=inputs["evidence"][0].score if inputs["evidence"] else 0.0,
+            signals=evidence_signals(inputs["query"], inputs["evidence"], inputs["hits"]),
+            kind=inputs["frame"].kind, **kwargs,
         )
 
     def _abstain(self, inputs: dict, dropped: list[dict] | None = None) -> Answer:
@@ -232,18 +304,31 @@ class AnswerEngine:
 
     def _extractive(self, inputs: dict, reason: str | None, dropped: list[dict] | None = None) -> Answer:
         """The best evidence sentence, quoted and cited, plus the runner-up when it scores within
-        EXTRACTIVE_SECOND_SHARE of the best (and holds the asked kind of thing): two sources close in
+        the answer policy's second_share of the best (and holds the asked kind of thing): two sources close in
         score often carry the answer between them."""
         evidence = inputs["evidence"]
+        hits: list[SearchHit] = inputs["hits"]
+        policy = self.settings.answer
         chosen = [evidence[0]]
-        needs_type = answer_type(inputs["question"]) != "any"
-        for candidate in evidence[1:]:
-            if candidate.score < EXTRACTIVE_SECOND_SHARE * evidence[0].score:
+        needs_type = self._typed_kind(inputs) != "any"
+        outlets = inputs["frame"].outlets
+        if len(outlets) >= 2:
+            # A question about what several outlets reported: the best sentence of each, from different articles.
+            for outlet in outlets:
+                used = {hits[e.passage - 1].article_id for e in chosen}
+                own = [e for e in evidence if (hits[e.passage - 1].source or "").strip().lower() == outlet.strip().lower()
+                       and hits[e.passage - 1].article_id not in used and (e.typed or not needs_type)]
+                if own and len(chosen) < policy.max_quotes and not any(
+                        (hits[e.passage - 1].source or "").strip().lower() == outlet.strip().lower() for e in chosen):
+                    chosen.append(own[0])
+        else:
+            for candidate in evidence[1:]:
+                if candidate.score < policy.second_share * evidence[0].score:
+                    break
+                if (needs_type and not candidate.typed) or candidate.sentence.strip() == evidence[0].sentence.strip():
+                    continue
+                chosen.append(candidate)
                 break
-            if (needs_type and not candidate.typed) or candidate.sentence.strip() == evidence[0].sentence.strip():
-                continue
-            chosen.append(candidate)
-            break
         parts, citations = [], []
         for item in chosen:
             parts.append(f"“{item.sentence}” [{item.passage}]")
@@ -252,6 +337,88 @@ class AnswerEngine:
             inputs, answer=" ".join(parts), abstained=False, dropped=dropped or [], fallback=reason,
             citations=citations,
         )
+
+    def _yes_no(self, inputs: dict) -> Answer:
+        """"Yes" and the evidence for each part when the verifier backs every part of the question with a
+        passage of the outlet that part names; otherwise the closest evidence for each part, side by side,
+        with no verdict. (No "No": telling a false part from one the archive does not cover needs a
+        contradiction check the verifier cannot make.)"""
+        frame: Question = inputs["frame"]
+        hits: list[SearchHit] = inputs["hits"]
+        parts = frame.parts or [Part(inputs["query"], frame.outlets)]
+        passages = [mask_instructions(hit.text) for hit in hits]
+        found: list[tuple[int, Verdict]] = []
+        backed = 0
+        for part in parts:
+            keys = {outlet.strip().lower() for outlet in part.outlets}
+            numbers = [n for n, hit in enumerate(hits, 1) if not keys or (hit.source or "").strip().lower() in keys]
+            if not numbers:
+                continue
+            verdict = self.part_verifier.verify(claim_of_part(part), [passages[n - 1] for n in numbers])
+            if verdict.passage is None or verdict.end <= verdict.start:
+                continue
+            backed += verdict.supported
+            found.append((numbers[verdict.passage - 1], verdict))
+        # The weakest part decides: recorded so that the part threshold can be calibrated (eval/calibrate_abstention.py).
+        weakest = min([v.score for _, v in found] + ([0.0] if len(found) < len(parts) else []))
+        if not backed:
+            result = self._abstain(inputs)
+            result.signals["weakest_part"] = weakest
+            return result
+        quotes, citations, seen = [], [], set()
+        for number, verdict in found:
+            if (number, verdict.start) in seen:
+                continue
+            seen.add((number, verdict.start))
+            quotes.append(f"“{' '.join(hits[number - 1].text[verdict.start:verdict.end].split())}” [{number}]")
+            citations.append(self._citation(hits, number, verdict.start, verdict.end))
+        if backed == len(parts):
+            text = "Yes. " + " ".join(quotes)
+        else:
+            text = (f"The archive backs {backed} of the {len(parts)} parts of this question; the closest evidence "
+                    f"for each: " + " ".join(quotes))
+        result = self._base(inputs, answer=text, abstained=False, citations=list({c.n: c for c in citations}.values()))
+        result.signals["weakest_part"] = weakest
+        return result
+
+    def _with_short_answer(self, inputs: dict, result: Answer) -> Answer:
+        """The name a "which company"/"who" question asks for, first and cited ("BYD [2]. “…” [2]").
+
+        Candidates are spaCy's entities of the asked kind in the two best evidence sentences, less the
+        question's own names; the one that the evidence sentences of the most articles also give wins (a
+        name several sources agree on), ties to the better sentence. Its best sentence is quoted too when
+        the answer does not quote it already."""
+        frame: Question = inputs["frame"]
+        if frame.kind not in ENTITY_LABELS or not result.citations:
+            return result
+        hits: list[SearchHit] = inputs["hits"]
+        known = {normalise(w) for w in re.findall(r"[^\W_]+", inputs["question"])}
+        support: dict[str, dict[str, float]] = {}
+        where: dict[str, Evidence] = {}
+        surface: dict[str, str] = {}
+        top = inputs["evidence"][:12]
+        for rank, (item, found) in enumerate(zip(top, entities([e.sentence for e in top], ENTITY_LABELS[frame.kind]))):
+            article = hits[item.passage - 1].article_id
+            for text in found:
+                key = normalise(text)
+                if not set(re.findall(r"[^\W_]+", key)) - known:  # the question's own names are not the answer
+                    continue
+                if rank >= 2 and key not in support:
+                    continue  # only the best sentences propose; the others vote
+                support.setdefault(key, {})[article] = max(support.get(key, {}).get(article, 0.0), item.score)
+                if key not in where or item.score > where[key].score:
+                    where[key], surface[key] = item, text
+        if not support:
+            return result
+        best = max(support, key=lambda key: (len(support[key]), where[key].score))
+        item = where[best]
+        quoted = next((c for c in result.citations if c.n == item.passage and c.quote_start <= item.start
+                       and item.end <= c.quote_end), None)
+        if quoted is None:
+            result.answer = f"{result.answer} “{item.sentence}” [{item.passage}]"
+            result.citations.append(self._citation(hits, item.passage, item.start, item.end))
+        result.answer = f"{surface[best]} [{item.passage}]. {result.answer}"
+        return result
 
     def _off_topic(self, inputs: dict, claim: str, passage: int, quote: str) -> str | None:
         """Why a supported sentence still does not answer the question, or None.
@@ -316,7 +483,7 @@ class AnswerEngine:
             claim.cited = [verdict.passage]
             kept.append((claim, verdict))
         answer_text = " ".join(f"{claim.text.strip().lstrip(':;,-–— ').rstrip()} [{claim.cited[0]}]" for claim, _ in kept)
-        kind = answer_type(inputs["question"])
+        kind = self._typed_kind(inputs)
         if not kept:
             return self._extractive(inputs, "no sentence of the model's answer was supported by its passages", dropped)
         # The kept sentences without their markers: "[3]" is not the number a "how many" question asks for.
@@ -348,6 +515,7 @@ class AnswerEngine:
         inputs = self._inputs(question, history, since, until, sources, backend, as_of)
         started = time.perf_counter()
         inputs["query"] = self._rewrite_step(inputs)
+        inputs["frame"] = self._understand_step(inputs)
         inputs["hits"] = self._retrieve_step(inputs)
         inputs["evidence"] = self._evidence_step(inputs)
         inputs["retrieve_s"] = time.perf_counter() - started

@@ -48,7 +48,7 @@ def _units(answer: str) -> list[str]:
     units, start = [], 0
     for match in _MARKER_RUN.finditer(answer):
         rest = answer[match.end():]
-        if _MARKER.search(match.group()) and (not rest.strip() or re.match(r"\s+[\"“‘(]?[A-Z0-9]", rest)):
+        if _MARKER.search(match.group()) and (not rest.strip() or re.match(r"\s+[\"“‘(]*[A-Z0-9]", rest)):
             units.append(answer[start:match.end()])
             start = match.end()
     units.append(answer[start:])

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 CALIBRATION_FILE = Path(__file__).with_name("verifier_calibration.json")
+ABSTENTION_FILE = Path(__file__).with_name("abstention_calibration.json")
 
 
 @lru_cache(maxsize=1)
@@ -46,6 +47,47 @@ class VerifierPolicy(BaseModel):
     calibrated_on: str = Field(
         default_factory=lambda: _calibration()["calibrated_on"],
         description="Data and figures the weights and threshold were fitted on.",
+    )
+
+
+@lru_cache(maxsize=1)
+def _abstention() -> dict:
+    """The abstention score's fitted weights, threshold and provenance (written by eval/calibrate_abstention.py)."""
+    return json.loads(ABSTENTION_FILE.read_text(encoding="utf-8"))
+
+
+class AnswerPolicy(BaseModel):
+    """How an answer takes its form from the evidence: the thresholds and shares that decide it, with what
+    each was calibrated on (README, Answers)."""
+
+    abstain_threshold: float = Field(
+        default_factory=lambda: _abstention()["threshold"], ge=0, le=1,
+        description="Probability that the archive answers the question (a logistic score over the evidence "
+        "signals) under which newsrag abstains without calling the model; 0 never abstains on it.",
+    )
+    abstain_weights: dict[str, float] = Field(
+        default_factory=lambda: dict(_abstention()["weights"]),
+        description="Weight of each evidence signal (rag/answer.py evidence_signals) in the abstention score.",
+    )
+    abstain_bias: float = Field(default_factory=lambda: _abstention()["bias"], description="Its intercept.")
+    abstain_calibrated_on: str = Field(
+        default_factory=lambda: _abstention()["calibrated_on"], description="What the abstention score was fitted on.",
+    )
+
+    part_threshold: float = Field(
+        0.27, ge=0, le=1,
+        description="Verifier probability at or above which the evidence backs one part of a yes/no question; "
+        "'Yes' needs every part backed. Starts at the verifier's calibrated threshold (public claim data).",
+    )
+    second_share: float = Field(
+        0.85, ge=0, le=1,
+        description="A further evidence sentence is quoted when it scores at least this share of the best one.",
+    )
+    max_quotes: int = Field(3, ge=1, le=5, description="Most quoted sentences (from different articles) in one answer.")
+    calibrated_on: str = Field(
+        "part_threshold: the claim verifier's threshold (calibration half of RAGTruth and SummEdits news); "
+        "second_share: ukraine-2022 gold set (sessions before the public benchmarks)",
+        description="What the values above were calibrated on.",
     )
 
 
@@ -115,8 +157,14 @@ class Settings(BaseSettings):
     ollama_url: str = Field("http://127.0.0.1:11434", description="Base URL of the Ollama server.")
 
     answer_passages: int = Field(4, ge=1, description="Passages shown to the model for an answer.")
+    answer_passages_max: int = Field(
+        8, ge=1, description="Most passages shown when a question names outlets or has several parts (each gets its own)."
+    )
+    answer: AnswerPolicy = Field(default_factory=AnswerPolicy, description="How answers take their form "
+                                 "(NEWSRAG_ANSWER__PART_THRESHOLD=0.5 overrides one field).")
     abstain_threshold: float = Field(
-        0.40, ge=0, le=1, description="Evidence score below which newsrag abstains instead of answering."
+        0.40, ge=0, le=1, description="Evidence score under which a briefing leaves a sentence out (answers "
+        "abstain by the calibrated score in NEWSRAG_ANSWER__ABSTAIN_THRESHOLD instead)."
     )
     verifier: VerifierPolicy = Field(
         default_factory=VerifierPolicy,

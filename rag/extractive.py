@@ -105,7 +105,10 @@ class EvidenceScorer:
     def __init__(self, embeddings):
         self.embeddings = embeddings
 
-    def score(self, question: str, passages: list[str], titles: list[str] | None = None) -> list[Evidence]:
+    def score(self, question: str, passages: list[str], titles: list[str] | None = None,
+              kind: AnswerType | None = None) -> list[Evidence]:
+        """Every sentence of the passages scored against the question, best first; `kind` overrides the
+        answer type read from the question ("any" for a yes/no question that happens to say "who")."""
         candidates: list[tuple[int, int, int, str]] = []
         for number, text in enumerate(passages, 1):
             for start, end in sentence_spans(text):
@@ -115,7 +118,7 @@ class EvidenceScorer:
                     candidates.append((number, start, end, sentence))
         if not candidates:
             return []
-        kind = answer_type(question)
+        kind = kind or answer_type(question)
         q_terms = content_terms(question)
         q_names = names(question)
         sentence_terms = [content_terms(c[3]) for c in candidates]

@@ -111,6 +111,15 @@ class HybridSearcher:
         self.embeddings = embeddings
         self.settings = settings
         self._sync_lock = threading.Lock()
+        self._outlets: tuple[str | None, list[str]] = (None, [])
+
+    def outlets(self) -> list[str]:
+        """The distinct outlets of the stored articles (as written), read again when the store changes."""
+        version = self.store.version()
+        if self._outlets[0] != version:
+            found = {(record.get("source") or "").strip() for record in self.store.articles(where={"status": "complete"}).values()}
+            self._outlets = (version, sorted(o for o in found if o))
+        return self._outlets[1]
 
     def sync_keyword_index(self, force: bool = False) -> None:
         """Rebuild the BM25 index from Chroma when the store has changed since it was built."""

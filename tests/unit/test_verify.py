@@ -266,9 +266,29 @@ def test_early_verdicts_field_by_field(verifier):
 def test_a_claim_of_only_a_number_is_still_checked(verifier):
     wrong = verifier.verify("1,350.", [PASSAGE])
     assert wrong.missing == ["1,350"] and wrong.reason == "[1] does not contain 1,350"
+    # A bare number is a short answer ("1,250 [1]."): it stands when its passage holds it.
     right = verifier.verify("1,250.", [PASSAGE])
-    assert right.missing == [] and right.reason.startswith("[1] does not say enough of it")
+    assert right.missing == [] and right.supported and right.score == 1.0 and "1,250" in right.quote
     assert right.features["claim_terms"] == 0.0 and right.features["coverage"] == 0.0
+
+
+@pytest.mark.parametrize("claim, bare", [
+    ("Castelline Group", True), ("about 1,400", True), ("March 3", True), ("Mara Ostrova.", True),
+    ("The mill closed", False), ("closed", False), ("Yes", False), ("", False),
+    ("Castelline Group said demand had fallen sharply", False),
+])
+def test_bare_answers_are_only_names_numbers_and_dates(claim, bare):
+    assert T.is_bare_answer(claim) is bare
+
+
+def test_a_bare_name_the_passage_lacks_still_fails():
+    verdict = ClaimVerifier(POLICY, HashingFakeEmbeddings()).verify("Antwerp", [PASSAGE])
+    assert not verdict.supported and verdict.missing == ["antwerp"]
+
+
+def test_a_verdict_word_is_not_checkable():
+    verdict = ClaimVerifier(POLICY, HashingFakeEmbeddings()).verify("Yes.", [PASSAGE])
+    assert not verdict.checkable
 
 
 def test_a_refused_passage_does_not_stop_the_search(verifier):

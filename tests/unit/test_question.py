@@ -1,0 +1,121 @@
+"""Question understanding, and the answer forms it leads to (yes/no with every part backed, a short answer
+first, one passage per named outlet). Questions and articles are written for these tests."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from rag.question import Part, claim_of_part, named_outlets, question_kind, split_parts, understand
+from rag.service import RagService
+
+OUTLETS = ["The Harbour Times", "Ridge Weekly", "Valley Wire | Business News Desk", "Globe"]
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Does the Ridge Weekly article say the mill closed?", "yes-no"),
+    ("Did the council approve the budget, while Globe reported a delay?", "yes-no"),
+    ("After the report by Globe on May 2, did Ridge Weekly say the mill closed?", "yes-no"),
+    ("Which company, reported by Globe, has been fined twice this year?", "entity"),
+    ("Who is the engineer that designed the new lock gates?", "person"),
+    ("How many workers were laid off at the mill?", "number"),
+    ("When did the ferry service resume?", "date"),
+    ("Where did the tanker run aground?", "place"),
+    ("Why did the council delay the vote?", "why"),
+    ("How did the strike end?", "how"),
+    ("Between the Globe report and the Ridge Weekly piece, which one described the flood first?", "choice"),
+    ("Tell me about the harbour.", "any"),
+])
+def test_question_kind(question, kind):
+    assert question_kind(question) == kind
+
+
+def test_named_outlets_match_the_store_as_whole_words():
+    question = "Does 'The Harbour Times' agree with Valley Wire and Globe that fares rose?"
+    assert named_outlets(question, OUTLETS) == ["The Harbour Times", "Valley Wire | Business News Desk", "Globe"]
+    assert named_outlets("Did harbour times change? Ridge weekly said so.", OUTLETS) == ["The Harbour Times", "Ridge Weekly"]
+    # a word inside another word is no mention: "Globes" and "globetrotters" are not Globe
+    assert named_outlets("Were globetrotters warned by Globes English?", OUTLETS) == []
+
+
+def test_parts_of_a_compound_yes_no_question_keep_their_outlets():
+    parts = split_parts("Does the Ridge Weekly article suggest that the mill closed in March, while Globe reports "
+                        "that 40 jobs were lost?", OUTLETS)
+    assert [p.outlets for p in parts] == [["Ridge Weekly"], ["Globe"]]
+    assert claim_of_part(parts[0]) == "the mill closed in March"
+    assert claim_of_part(parts[1]) == "40 jobs were lost"
+    # a part that attributes nothing is checked as it is
+    assert claim_of_part(Part("the ferry resumed on Monday")) == "the ferry resumed on Monday"
+
+
+def test_understand_reads_names_outlets_and_time():
+    q = understand("Which port did Globe say reopened this week?", OUTLETS, today=date(2026, 5, 8))
+    assert q.kind == "place" and q.outlets == ["Globe"] and "globe" not in q.names
+    assert (q.hints.since, q.hints.until) == ("2026-05-01", "2026-05-08")
+
+
+# --- answer forms, over a small archive with two outlets -----------------------------------------
+
+ARTICLES = [
+    ("mill-ridge", "Ridge Weekly", "2026-03-04", "Brennock mill closes",
+     "The Brennock paper mill closed in March after 80 years. Owner Castelline Group said demand had fallen."),
+    ("mill-globe", "Globe", "2026-03-06", "Jobs lost at Brennock",
+     "Castelline Group confirmed that 40 jobs were lost when the Brennock mill shut. Union leader Mara Ostrova "
+     "said the workers had expected the news."),
+    ("ferry-globe", "Globe", "2026-03-02", "Ferry resumes",
+     "The island ferry resumed sailing on Monday after storms, the operator said."),
+]
+
+
+@pytest.fixture
+def archive(fake_settings, tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for article_id, outlet, day, title, body in ARTICLES:
+        (folder / f"{article_id}.md").write_text(f"---\ntitle: {title}\ndate: {day}\nsource: {outlet}\n---\n\n{body}\n",
+                                                encoding="utf-8")
+    # Fake embeddings score low: these tests are about the form of an answer, not about when to abstain.
+    policy = fake_settings.answer.model_copy(update={"abstain_threshold": 0.0})
+    service = RagService(fake_settings.model_copy(update={"llm": "extractive", "answer": policy}))
+    service.ingest([folder])
+    return service
+
+
+def test_store_outlets_are_listed(archive):
+    assert archive.searcher.outlets() == ["Globe", "Ridge Weekly"]
+
+
+def test_yes_when_every_part_is_backed_by_its_outlet(archive):
+    answer = archive.ask("Does the Ridge Weekly article say that the Brennock paper mill closed in March, while "
+                         "Globe reports that Castelline Group confirmed that 40 jobs were lost?")
+    assert answer.answer.startswith("Yes. ")
+    assert {c.article_id for c in answer.citations} == {"mill-ridge", "mill-globe"}
+
+
+def test_no_verdict_when_a_part_is_not_backed(archive):
+    # Globe never reports 90 jobs: the number guard fails that part, so there is no "Yes", only the evidence.
+    answer = archive.ask("Does the Ridge Weekly article say that the Brennock paper mill closed in March, while "
+                         "Globe reports that Castelline Group confirmed that 90 jobs were lost?")
+    assert not answer.answer.startswith("Yes") and not answer.abstained
+    assert "backs 1 of the 2 parts" in answer.answer
+    assert "90" not in answer.answer.split(":", 1)[1]
+
+
+def test_a_named_outlet_is_shown_even_when_another_ranks_higher(archive):
+    answer = archive.ask("What did Ridge Weekly and Globe report about the Brennock mill?")
+    sources = {archive.article(a)["source"] for a in answer.retrieved}
+    assert {"Ridge Weekly", "Globe"} <= sources
+    # one quote per named outlet, from different articles
+    assert {c.article_id for c in answer.citations} == {"mill-ridge", "mill-globe"}
+
+
+def test_short_answer_first_for_an_entity_question(archive):
+    answer = archive.ask("Which company owned the Brennock paper mill that closed?")
+    assert answer.answer.startswith("Castelline Group [")
+    assert any("Castelline Group" in c.quote for c in answer.citations)
+
+
+def test_short_answer_for_a_person_question_is_a_person(archive):
+    answer = archive.ask("Who is the union leader that spoke about the Brennock mill jobs?")
+    assert answer.answer.startswith("Mara Ostrova [")
