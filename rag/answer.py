@@ -244,7 +244,7 @@ class AnswerEngine:
         if self._weak(inputs):
             result = self._abstain(inputs)
         elif inputs["frame"].kind == "yes-no":
-            result = self._yes_no(inputs)  # it abstains too when no part of the question is backed
+            result = self._yes_no(inputs)
         elif backend == "extractive":
             result = self._extractive(inputs, None)
         else:
@@ -361,8 +361,8 @@ class AnswerEngine:
             found.append((numbers[verdict.passage - 1], verdict))
         # The weakest part decides: recorded so that the part threshold can be calibrated (eval/calibrate_abstention.py).
         weakest = min([v.score for _, v in found] + ([0.0] if len(found) < len(parts) else []))
-        if not backed:
-            result = self._abstain(inputs)
+        if not backed:  # the archive holds evidence (not weak) but backs no part: quote it, with no verdict
+            result = self._extractive(inputs, None)
             result.signals["weakest_part"] = weakest
             return result
         quotes, citations, seen = [], [], set()

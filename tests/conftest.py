@@ -49,11 +49,19 @@ def block_network(request, monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect(allow_loopback))
 
 
+# The abstention rule unit tests run with: abstain when the best evidence sentence scores under 0.40
+# (the rule before the calibrated score). Pinned, so the tests do not move when the shipped calibration
+# (fitted on MiniLM's scores, not on the fake embeddings') is refitted.
+TEST_ANSWER_POLICY = {"abstain_weights": {"evidence": 50.0}, "abstain_bias": -20.0, "abstain_threshold": 0.5,
+                      "abstain_calibrated_on": "tests"}
+
+
 @pytest.fixture
 def fake_settings(tmp_path):
-    from rag.config import Settings
+    from rag.config import AnswerPolicy, Settings
 
-    return Settings(data_dir=tmp_path / "store", embedding="fake", chroma_url=None, _env_file=None)
+    return Settings(data_dir=tmp_path / "store", embedding="fake", chroma_url=None, _env_file=None,
+                    answer=AnswerPolicy(**TEST_ANSWER_POLICY))
 
 
 @pytest.fixture

@@ -26,10 +26,11 @@ class ObedientModel(FakeChatModel):
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    from rag.config import Settings
+    from rag.config import AnswerPolicy, Settings
+    from tests.conftest import TEST_ANSWER_POLICY
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("injection"), embedding="fake", chroma_url=None,
-                        llm="fake", _env_file=None)
+                        llm="fake", _env_file=None, answer=AnswerPolicy(**TEST_ANSWER_POLICY))
     RagService(settings).ingest([SAMPLE_CORPUS, INJECTION_DIR])
     return settings
 

@@ -119,3 +119,23 @@ def test_short_answer_first_for_an_entity_question(archive):
 def test_short_answer_for_a_person_question_is_a_person(archive):
     answer = archive.ask("Who is the union leader that spoke about the Brennock mill jobs?")
     assert answer.answer.startswith("Mara Ostrova [")
+
+
+def test_the_abstention_score_decides(archive):
+    question = "Which company owned the Brennock paper mill that closed?"
+    strict = archive.settings.answer.model_copy(update={"abstain_threshold": 1.0})
+    archive.answers.settings = archive.settings.model_copy(update={"answer": strict})
+    assert archive.ask(question).abstained  # nothing reaches a probability of 1
+    archive.answers.settings = archive.settings  # threshold 0: never abstains on the score
+    assert not archive.ask(question).abstained
+
+
+def test_the_shipped_abstention_score_is_fitted_data():
+    import json
+
+    from rag.config import ABSTENTION_FILE, AnswerPolicy
+
+    shipped = json.loads(ABSTENTION_FILE.read_text(encoding="utf-8"))
+    policy = AnswerPolicy()
+    assert policy.abstain_weights == shipped["weights"] and policy.abstain_threshold == shipped["threshold"]
+    assert "calibration half" in policy.abstain_calibrated_on and set(shipped["weights"]) == set(shipped["signals"])
