@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from eval.gold import QuestionType
 
 GROUPS = {
-    "retrieval": ["recall@1", "recall@5", "mrr"],
+    "retrieval": ["recall@1", "recall@5", "mrr", "answer_in_shown"],
     "answer": ["accuracy", "f1"],
     "abstention": ["abstention", "false_abstention"],
     "citations": ["citation_precision", "citation_recall", "faithfulness"],

@@ -13,14 +13,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from eval.gold import GoldQuestion, load_gold
-from eval.metrics import answer_correct, percentile, retrieval_scores, token_f1
+from eval.metrics import alias_in_answer, answer_correct, gold_verdict, percentile, retrieval_scores, token_f1
 from rag.answer import Answer
 from rag.citations import parse_citations
 from rag.config import Settings
 from rag.service import RagService
 from rag.verify import ClaimVerifier
 
-METRICS = ("recall@1", "recall@5", "mrr", "accuracy", "f1", "abstention", "false_abstention",
+METRICS = ("recall@1", "recall@5", "mrr", "answer_in_shown", "accuracy", "f1", "abstention", "false_abstention",
            "citation_precision", "citation_recall", "faithfulness")
 ABSTAIN_PHRASES = ("archive does not say", "does not say", "don't know", "do not know", "not mentioned",
                    "no information", "cannot answer", "not provided", "does not mention", "not specified")
@@ -52,8 +52,11 @@ def citation_checks(answer_text: str, citations: list[dict], verifier: ClaimVeri
 
 
 def score_question(q: GoldQuestion, answer_text: str, abstained: bool, citations: list[dict], ranked: list[str],
-                   verifier: ClaimVerifier | None = None) -> dict:
-    """Per-question scores; None where a metric does not apply to this question."""
+                   verifier: ClaimVerifier | None = None, shown: list[str] | None = None) -> dict:
+    """Per-question scores; None where a metric does not apply to this question.
+
+    `shown` are the passages the answer was made from: `answer_in_shown` says whether a gold answer string
+    is among them (not for yes/no questions, whose answer is no string of the passages)."""
     gold = set(q.sources)
     # An answerable question with no gold article (its answer string is in none) has no retrieval score.
     retrieval = retrieval_scores(ranked, gold) if q.answerable and gold else {}
@@ -66,6 +69,8 @@ def score_question(q: GoldQuestion, answer_text: str, abstained: bool, citations
         "recall@1": retrieval.get("recall@1"),
         "recall@5": retrieval.get("recall@5"),
         "mrr": retrieval.get("mrr"),
+        "answer_in_shown": (float(alias_in_answer(" ".join(shown), q.answers))
+                            if shown is not None and q.answerable and gold_verdict(q.answers) is None else None),
         "accuracy": float(correct) if q.answerable else None,
         "f1": (0.0 if abstained else token_f1(answer_text, q.answers)) if q.answerable else None,
         "abstention": float(abstained) if not q.answerable else None,
@@ -95,7 +100,7 @@ def aggregate(rows: list[dict]) -> dict:
     def summary(subset: list[dict]) -> dict:
         result: dict = {"n": len(subset)}
         for metric in METRICS:
-            values = [r["scores"][metric] for r in subset if r["scores"][metric] is not None]
+            values = [r["scores"][metric] for r in subset if r["scores"].get(metric) is not None]  # older runs lack newer metrics
             result[metric] = round(statistics.fmean(values), 3) if values else None
         latencies = [r["latency_s"] for r in subset]
         result["latency_p50_s"] = round(percentile(latencies, 50), 3) if latencies else None
@@ -116,8 +121,8 @@ def sample(questions: list[GoldQuestion], limit: int | None, seed: int) -> list[
 
 def _row(q: GoldQuestion, answer_text: str, abstained: bool, citations: list[dict], ranked: list[str],
          latency: float, fallback: str | None = None, verifier: ClaimVerifier | None = None,
-         signals: dict | None = None) -> dict:
-    scored = score_question(q, answer_text, abstained, citations, ranked, verifier)
+         signals: dict | None = None, shown: list[str] | None = None) -> dict:
+    scored = score_question(q, answer_text, abstained, citations, ranked, verifier, shown)
     row = {
         "id": q.id, "type": q.type, "question": q.question, "gold": q.answers, "sources": q.sources,
         "answer": answer_text, "abstained": abstained, "fallback": fallback, "citations": scored["citations"],
@@ -139,7 +144,7 @@ def run_newsrag(service: RagService, questions: list[GoldQuestion], backend: str
         citations = [{"n": c.n, "article_id": c.article_id, "title": c.title, "quote": c.quote, "text": c.text}
                      for c in answer.citations]
         rows.append(_row(q, answer.answer, answer.abstained, citations, ranked, latency, answer.fallback,
-                         service.answers.verifier, {**answer.signals, "kind": answer.kind}))
+                         service.answers.verifier, {**answer.signals, "kind": answer.kind}, answer.shown))
         if progress:
             progress(1)
     return rows

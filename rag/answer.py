@@ -63,6 +63,7 @@ class Answer:
     evidence: float = 0.0  # score of the best evidence sentence; below NEWSRAG_ABSTAIN_THRESHOLD -> abstain
     signals: dict = field(default_factory=dict)  # what the evidence looked like (evidence_signals), for calibration
     kind: str = "any"  # the kind of answer the question wants (rag/question.py)
+    shown: list[str] = field(default_factory=list, repr=False)  # the passages' texts, for the eval (not in JSON)
 
     def to_json(self) -> dict:
         return {
@@ -291,7 +292,7 @@ class AnswerEngine:
             retrieved=[hit.article_id for hit in inputs["hits"]],
             evidence=inputs["evidence"][0].score if inputs["evidence"] else 0.0,
             signals=evidence_signals(inputs["query"], inputs["evidence"], inputs["hits"]),
-            kind=inputs["frame"].kind, **kwargs,
+            kind=inputs["frame"].kind, shown=[hit.text for hit in inputs["hits"]], **kwargs,
         )
 
     def _abstain(self, inputs: dict, dropped: list[dict] | None = None) -> Answer:

@@ -185,3 +185,16 @@ def test_llm_judge_scores_and_agreement(fake_settings):
     result = judge_rows(rows, fake_settings, "fake")
     assert result == {"judge_accuracy": 0.0, "judge_agreement": 0.5, "judge_backend": "fake"}
     assert [r["scores"]["judge"] for r in rows] == [0.0, 0.0, None, None]
+
+
+def test_answer_in_shown_says_whether_a_gold_string_was_among_the_passages():
+    from eval.gold import GoldQuestion
+    from eval.runner import score_question
+
+    q = GoldQuestion(id="q", question="Which port reopened?", answers=["Ostmark"], sources=["a"], type="factoid")
+    shown = ["The port of Ostmark reopened on Monday.", "Ferries resumed."]
+    assert score_question(q, "x", True, [], [], shown=shown)["scores"]["answer_in_shown"] == 1.0
+    assert score_question(q, "x", True, [], [], shown=shown[1:])["scores"]["answer_in_shown"] == 0.0
+    yes_no = GoldQuestion(id="y", question="Did the port reopen?", answers=["Yes"], sources=["a"], type="comparison")
+    assert score_question(yes_no, "Yes.", False, [], [], shown=shown)["scores"]["answer_in_shown"] is None
+    assert score_question(q, "x", True, [], [])["scores"]["answer_in_shown"] is None  # nothing shown was given
