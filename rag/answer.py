@@ -131,13 +131,14 @@ class AnswerEngine:
         # Whether the evidence backs each part of a yes/no question: the same verifier at the part threshold.
         self.part_verifier = ClaimVerifier(
             settings.verifier.model_copy(update={"threshold": settings.answer.part_threshold}), embeddings)
-        self.chain = (
+        # The steps before the model, as one LangChain chain; `stream` runs it and then `_respond`, and
+        # `answer` is the last event of `stream`: one code path for both.
+        self.prepare = (
             RunnablePassthrough.assign(query=RunnableLambda(self._rewrite_step))
             | RunnablePassthrough.assign(frame=RunnableLambda(self._understand_step))
             | RunnablePassthrough.assign(hits=RunnableLambda(self._retrieve_step))
             | RunnablePassthrough.assign(evidence=RunnableLambda(self._evidence_step))
             | RunnablePassthrough.assign(retrieve_s=lambda x: time.perf_counter() - x["started"])
-            | RunnableLambda(self._respond_step)
         )
 
     # --- steps (shared by invoke and stream) ---------------------------------------------------
@@ -233,10 +234,6 @@ class AnswerEngine:
         policy = self.settings.answer
         z = policy.abstain_bias + sum(policy.abstain_weights.get(name, 0.0) * value for name, value in signals.items())
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
-
-    def _respond_step(self, inputs: dict) -> Answer:
-        *_, last = self._respond(inputs)
-        return last["answer"]
 
     def _respond(self, inputs: dict) -> Iterator[dict]:
         """Token events while the model writes, then the verified answer event."""
@@ -508,16 +505,11 @@ class AnswerEngine:
 
     def answer(self, question: str, history=None, since=None, until=None, sources=None, backend=None,
                as_of: date | None = None) -> Answer:
-        return self.chain.invoke(self._inputs(question, history, since, until, sources, backend, as_of))
+        *_, last = self.stream(question, history, since, until, sources, backend, as_of)
+        return last["answer"]
 
     def stream(self, question: str, history=None, since=None, until=None, sources=None, backend=None,
                as_of: date | None = None) -> Iterator[dict]:
         """Events: {"event": "token", "text"} while the model writes, then {"event": "answer", "answer": Answer}."""
-        inputs = self._inputs(question, history, since, until, sources, backend, as_of)
-        started = time.perf_counter()
-        inputs["query"] = self._rewrite_step(inputs)
-        inputs["frame"] = self._understand_step(inputs)
-        inputs["hits"] = self._retrieve_step(inputs)
-        inputs["evidence"] = self._evidence_step(inputs)
-        inputs["retrieve_s"] = time.perf_counter() - started
+        inputs = self.prepare.invoke(self._inputs(question, history, since, until, sources, backend, as_of))
         yield from self._respond(inputs)
