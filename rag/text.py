@@ -182,7 +182,8 @@ def is_bare_answer(claim: str) -> bool:
     tokens = re.findall(r"[^\W_]+(?:[’'.-][^\W_]+)*", claim)
     if not tokens or len(tokens) > 6 or is_verdict(claim):
         return False
-    found = names(claim) | date_words(claim)
+    # A capitalised first word is a name only if the tagger reads it as one ("Sure!" is not an answer).
+    found = {c.name for c in _name_candidates(claim) if not c.sentence_initial or _proper_noun(claim, c)} | date_words(claim)
     numeric = {t for q in quantities(claim) for t in re.findall(r"[^\W_]+", q.text.lower())}
     rest = [t for t in tokens if normalise(t) not in found and t.lower() not in numeric
             and t.lower() not in stop_words() and t.lower() not in ("about", "some", "nearly", "around", "over")]
