@@ -357,7 +357,8 @@ class AnswerEngine:
                 continue
             backed += verdict.supported
             found.append((numbers[verdict.passage - 1], verdict))
-        # The weakest part decides: recorded so that the part threshold can be calibrated (eval/calibrate_abstention.py).
+        # How close the question came to a verdict: the weakest part's score (0 for a part with no passage),
+        # kept in the answer's signals for the eval.
         weakest = min([v.score for _, v in found] + ([0.0] if len(found) < len(parts) else []))
         if not backed:  # the archive holds evidence (not weak) but backs no part: quote it, with no verdict
             result = self._extractive(inputs, None)
