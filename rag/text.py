@@ -162,7 +162,8 @@ def has_negation(text: str) -> bool:
 # article in 90 words:").
 _META_WORDS = ("sure certainly okay ok here summary summarise summarize summarised summarized article articles "
                "news story text passage words word following below brief briefly overview glad happy help answer "
-               "response reply short quick based provided information context question").split()
+               "response reply short quick based provided information context question archive back backs part "
+               "parts every closest evidence follows").split()
 
 
 def is_preamble(sentence: str) -> bool:

@@ -97,9 +97,16 @@ def test_no_verdict_when_a_part_is_not_backed(archive):
     # Globe never reports 90 jobs: the number guard fails that part, so there is no "Yes", only the evidence.
     answer = archive.ask("Does the Ridge Weekly article say that the Brennock paper mill closed in March, while "
                          "Globe reports that Castelline Group confirmed that 90 jobs were lost?")
+    from rag.answer import PARTLY_BACKED_TEXT
+    from rag.citations import parse_citations
+
     assert not answer.answer.startswith("Yes") and not answer.abstained
-    assert "backs 1 of the 2 parts" in answer.answer
-    assert "90" not in answer.answer.split(":", 1)[1]
+    assert answer.answer.startswith(PARTLY_BACKED_TEXT) and "90" not in answer.answer
+    # the lead-in states nothing a passage could back; every quote after it is checked word for word
+    claims = parse_citations(answer.answer, len(answer.retrieved))
+    verdicts = [archive.answers.verifier.verify(c.text, [archive.article(a)["text"] for a in answer.retrieved])
+                for c in claims]
+    assert not verdicts[0].checkable and all(v.supported and v.score == 1.0 for v in verdicts[1:])
 
 
 def test_a_named_outlet_is_shown_even_when_another_ranks_higher(archive):
