@@ -385,10 +385,10 @@ class AnswerEngine:
     def _with_short_answer(self, inputs: dict, result: Answer) -> Answer:
         """The name a "which company"/"who" question asks for, first and cited ("BYD [2]. “…” [2]").
 
-        Candidates are spaCy's entities of the asked kind in the two best evidence sentences, less the
-        question's own names; the one that the evidence sentences of the most articles also give wins (a
-        name several sources agree on), ties to the better sentence. Its best sentence is quoted too when
-        the answer does not quote it already."""
+        Candidates are spaCy's entities of the asked kind in the passage of the best evidence sentence and
+        in the sentences the answer quotes, less the question's own names; the one that the evidence sentences of the most
+        articles also give wins (a name several sources agree on), ties to the better sentence. A name
+        only a lesser sentence of another passage gives is never put first."""
         frame: Question = inputs["frame"]
         if frame.kind not in ENTITY_LABELS or not result.citations:
             return result
@@ -398,14 +398,16 @@ class AnswerEngine:
         where: dict[str, Evidence] = {}
         surface: dict[str, str] = {}
         top = inputs["evidence"][:12]
+        quoted_spans = {(c.n, c.quote_start) for c in result.citations}
         for rank, (item, found) in enumerate(zip(top, entities([e.sentence for e in top], ENTITY_LABELS[frame.kind]))):
             article = hits[item.passage - 1].article_id
+            proposes = item.passage == top[0].passage or (item.passage, item.start) in quoted_spans
             for text in found:
                 key = normalise(text)
                 if not set(re.findall(r"[^\W_]+", key)) - known:  # the question's own names are not the answer
                     continue
-                if rank >= 2 and key not in support:
-                    continue  # only the best sentences propose; the others vote
+                if not proposes and key not in support:
+                    continue  # the best and the quoted sentences propose; the others vote
                 support.setdefault(key, {})[article] = max(support.get(key, {}).get(article, 0.0), item.score)
                 if key not in where or item.score > where[key].score:
                     where[key], surface[key] = item, text

@@ -90,7 +90,9 @@ def question_kind(question: str) -> Kind:
         return typed
     if re.search(r"\b(?:which|who)\b[^?]*\bor\b", q, re.IGNORECASE) or re.search(r"\bbetween\b[^?]*\bwhich\b", q, re.IGNORECASE):
         return "choice"
-    if _ENTITY_WORDS.search(q) or re.match(r"\W*(?:which|what|name)\b", q, re.IGNORECASE):
+    # "Which company ..." / "what team ..." / "name the ...": a name is asked for. A bare "what was seen"
+    # may want any description, so it is not read as a request for a name.
+    if _ENTITY_WORDS.search(q) or re.match(r"\W*(?:which|name)\b", q, re.IGNORECASE):
         return "entity"
     return "any"
 

@@ -510,8 +510,17 @@ def entities(texts: list[str], labels: tuple[str, ...]) -> list[list[str]]:
     nlp = _recogniser()
     if nlp is None:
         return [[m.group() for m in re.finditer(r"\b[A-Z][\w'’&.-]*(?:\s+[A-Z][\w'’&.-]*)*", t)] for t in texts]
-    return [[e.text.strip(" .,'’\"“”").removesuffix("'s").removesuffix("’s") for e in doc.ents if e.label_ in labels]
-            for doc in nlp.pipe(texts)]
+    return [[_entity_text(e) for e in doc.ents if e.label_ in labels] for doc in nlp.pipe(texts)]
+
+
+def _entity_text(span) -> str:
+    """An entity as a short answer: without a leading common word the recogniser took in ("Owner
+    Castelline Group" -> "Castelline Group"), quotes or a possessive."""
+    tokens = list(span)
+    while len(tokens) > 1 and tokens[0].pos_ not in ("PROPN", "NUM"):
+        tokens = tokens[1:]
+    text = span.doc[tokens[0].i:span.end].text if tokens else span.text
+    return text.strip(" .,'’\"“”").removesuffix("'s").removesuffix("’s")
 
 
 @lru_cache(maxsize=1)
