@@ -40,11 +40,11 @@ def citation_checks(answer_text: str, citations: list[dict], verifier: ClaimVeri
     for claim in claims:
         claim.cited = [n for n in claim.cited if n in by_n]
         cited = [passages[n - 1] for n in claim.cited]
-        verdict = verifier.verify(claim.text, cited) if cited else None
-        if verdict is not None and not verdict.checkable:  # "Yes." or a lead-in: nothing a passage could back
+        verdict = verifier.verify(claim.text, cited)  # a claim citing nothing is unsupported
+        if not verdict.checkable:  # "Yes." or a lead-in: nothing a passage could back
             continue
         checkable += 1
-        if verdict is not None and verdict.supported:
+        if verdict.supported:
             supported_claims += 1
             supported_n.add(claim.cited[verdict.passage - 1])
     checked = [{**c, "supported": c["n"] in supported_n} for c in citations]

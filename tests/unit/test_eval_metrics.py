@@ -198,3 +198,18 @@ def test_answer_in_shown_says_whether_a_gold_string_was_among_the_passages():
     yes_no = GoldQuestion(id="y", question="Did the port reopen?", answers=["Yes"], sources=["a"], type="comparison")
     assert score_question(yes_no, "Yes.", False, [], [], shown=shown)["scores"]["answer_in_shown"] is None
     assert score_question(q, "x", True, [], [])["scores"]["answer_in_shown"] is None  # nothing shown was given
+
+
+def test_a_verdict_before_its_quotes_is_not_counted_in_faithfulness():
+    from eval.runner import citation_checks
+    from rag.verify import ClaimVerifier
+    from vectorstore.embeddings import HashingFakeEmbeddings
+
+    passage = "The ferry resumed sailing on Monday after the storms. The operator said so."
+    citations = [{"n": 1, "article_id": "a", "text": passage}]
+    verifier = ClaimVerifier(embeddings=HashingFakeEmbeddings())
+    _, faithfulness = citation_checks("Yes. “The ferry resumed sailing on Monday after the storms.” [1]", citations, verifier)
+    assert faithfulness == 1.0
+    _, faithfulness = citation_checks("The ferry sank. “The ferry resumed sailing on Monday after the storms.” [1]",
+                                      citations, verifier)
+    assert faithfulness == 0.5  # a sentence citing nothing still counts against it
