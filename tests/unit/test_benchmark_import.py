@@ -1,4 +1,5 @@
-"""The RealTime QA and MultiHop-RAG importers, on tiny folders written here in each benchmark's format."""
+"""The RealTime QA and MultiHop-RAG importers, on tiny folders written here in each benchmark's format
+(made-up questions and articles: no benchmark text is copied)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from rag.documents import Article, load_file
 
 pytestmark = pytest.mark.unit
 
-CNN = "https://www.cnn.com/2026/01/08/us/minneapolis-ice-shooting"
+CNN = "https://www.cnn.com/2026/01/08/us/lisvale-dock-strike"
 USAT = "https://www.usatoday.com/story/news/2026/01/07/ohio-snow/123"
-ETON = "https://theweek.co.uk/news/prince-george-school"
+CHOIR = "https://theweek.co.uk/news/ostmark-choir-school"
 
 
 def _jsonl(path: Path, rows: list) -> None:
@@ -29,16 +30,16 @@ def write_realtimeqa(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     _jsonl(folder / "20260109_qa.jsonl", [
         {"question_id": "20260109_0", "question_date": "2026-01-08", "question_source": "CNN",
-         "question_sentence": "Which US city was the center of a major immigration crackdown this week?",
-         "choices": ["Los Angeles", "Houston", "Miami", "Minneapolis"], "answer": ["3"], "evidence": ""},
+         "question_sentence": "Which port city was the centre of a dockworkers' strike this week?",
+         "choices": ["Ostmark", "Varlen", "Brennock", "Lisvale"], "answer": ["3"], "evidence": ""},
         {"question_id": "20260109_1", "question_date": "2026-01-08", "question_source": "CNN",
          "question_sentence": "Which state had the most snow?", "choices": ["Ohio", "Utah", "Maine", "Iowa"],
          "answer": ["0"], "evidence": ""},
     ])
     _jsonl(folder / "20260109_gcs.jsonl", [
         {"question_id": "20260109_0", "search_time": "2026/01/09/23:06", "search_result": [
-            {"url": CNN, "title": "ICE agent shoots woman in Minneapolis", "authors": [], "publish_date": "2026/01/08",
-             "text": "CNN —\n\nTensions flared in Minneapolis this week after an ICE agent fatally shot a woman."},
+            {"url": CNN, "title": "Dockworkers walk out in Lisvale", "authors": [], "publish_date": "2026/01/08",
+             "text": "CNN —\n\nTensions flared in Lisvale this week after dockworkers walked out over pay."},
             {"url": USAT, "title": "Snow in the Midwest", "authors": [], "publish_date": None,
              "text": "An Ohioan shovelled snow for the third day running, and the roads stayed closed."},
             {"url": "https://www.cnn.com/empty", "title": "A page that did not load"},
@@ -50,25 +51,25 @@ def write_realtimeqa(folder: Path) -> Path:
     ])
     _jsonl(folder / "20260619_qa.jsonl", [
         {"question_id": "20260619_0", "question_date": "2026/06/19", "question_source": "THE WEEK",
-         "question_sentence": "Prince George will be attending which school from September?",
-         "choices": ["Marlborough College", "Eton College", "Harrow School", "Winchester College"], "answer": ["1"],
+         "question_sentence": "Which school will the Ostmark choir sing at in September?",
+         "choices": ["Kellan Academy", "Ridgefield College", "Harrow Vale School", "Brook Hall"], "answer": ["1"],
          "evidence": ""},
     ])
     _jsonl(folder / "20260619_gcs.jsonl", [
         {"question_id": "20260619_0", "search_time": "2026/06/19/10:00", "search_result": [
-            {"url": ETON, "title": "Prince George to go to Eton", "authors": ["A. Writer"], "publish_date": "2026/06/17",
-             "text": "Prince George will start at Eton College in September, Kensington Palace said."},
-            {"url": CNN, "title": "ICE agent shoots woman in Minneapolis", "authors": [], "publish_date": "2026/01/08",
-             "text": "CNN —\n\nTensions flared in Minneapolis this week after an ICE agent fatally shot a woman."},
+            {"url": CHOIR, "title": "Ostmark choir to sing at Ridgefield", "authors": ["A. Writer"], "publish_date": "2026/06/17",
+             "text": "The Ostmark choir will sing at Ridgefield College in September, its director said."},
+            {"url": CNN, "title": "Dockworkers walk out in Lisvale", "authors": [], "publish_date": "2026/01/08",
+             "text": "CNN —\n\nTensions flared in Lisvale this week after dockworkers walked out over pay."},
         ]},
     ])
     (folder / "20260619_qa_nota.jsonl").write_text("not read\n", encoding="utf-8")
     return folder
 
 
-TC = "https://techcrunch.com/2023/10/05/ftx-trial"
-VERGE = "https://www.theverge.com/2023/10/06/sbf-testimony"
-AGE = "https://www.theage.com.au/technology/google-search-20231012"
+TC = "https://techcrunch.com/2023/10/05/castelline-trial"
+VERGE = "https://www.theverge.com/2023/10/06/vasko-testimony"
+AGE = "https://www.theage.com.au/technology/brightfind-20231012"
 
 
 def write_multihop(folder: Path) -> Path:
@@ -80,28 +81,28 @@ def write_multihop(folder: Path) -> Path:
                 "published_at": "2023-10-05T14:00:00+00:00"}
 
     _jsonl(folder / "derived_evidence_articles.jsonl", [
-        {"url": TC, "title": "FTX founder on trial", "source": "TechCrunch", "author": "Jacquelyn Melinek",
+        {"url": TC, "title": "Castelline founder on trial", "source": "TechCrunch", "author": "A. Reporter",
          "category": "technology", "published_at": "2023-10-05T14:00:00+00:00",
-         "facts": ["Sam Bankman-Fried is on trial for fraud.", "The trial opened in Manhattan."], "cited_by": ["0", "1"]},
-        {"url": VERGE, "title": "SBF takes the stand", "source": "The Verge", "author": "Elizabeth Lopatto",
+         "facts": ["Oren Vasko is on trial for fraud.", "The trial opened in Manhattan."], "cited_by": ["0", "1"]},
+        {"url": VERGE, "title": "Vasko takes the stand", "source": "The Verge", "author": "B. Writer",
          "category": "technology", "published_at": "2023-10-06T09:30:00-04:00",
-         "facts": ["The founder of FTX testified that he made mistakes."], "cited_by": ["0", "2"]},
-        {"url": AGE, "title": "Is Google Search better than the rest?", "source": "The Age", "author": "Tim Biggs",
+         "facts": ["The founder of Castelline testified that he made mistakes."], "cited_by": ["0", "2"]},
+        {"url": AGE, "title": "Is Brightfind better than the rest?", "source": "The Age", "author": "C. Columnist",
          "category": "technology", "published_at": "2023-10-22T18:00:00+00:00",
-         "facts": ["Google manipulates Search to maximise ad revenue, she maintains."], "cited_by": ["1"]},
+         "facts": ["Brightfind ranks its own shops first, she maintains."], "cited_by": ["1"]},
     ])
     _jsonl(folder / "queries_with_gold.jsonl", [
-        {"id": "0", "query": "Who is the FTX founder that TechCrunch and The Verge report on?",
-         "question_type": "inference_query", "answer": "Sam Bankman-Fried",
-         "evidence_list": [evidence(TC, "Sam Bankman-Fried is on trial for fraud."),
-                           evidence(VERGE, "The founder of FTX testified that he made mistakes.")]},
+        {"id": "0", "query": "Who is the Castelline founder that TechCrunch and The Verge report on?",
+         "question_type": "inference_query", "answer": "Oren Vasko",
+         "evidence_list": [evidence(TC, "Oren Vasko is on trial for fraud."),
+                           evidence(VERGE, "The founder of Castelline testified that he made mistakes.")]},
         {"id": "1", "query": "Do TechCrunch and The Age report on the same company?", "question_type": "comparison_query",
          "answer": "no", "evidence_list": [evidence(TC, "The trial opened in Manhattan."),
-                                           evidence(AGE, "Google manipulates Search to maximise ad revenue, she maintains.")]},
+                                           evidence(AGE, "Brightfind ranks its own shops first, she maintains.")]},
         {"id": "2", "query": "Did The Verge report the testimony after TechCrunch reported the trial?",
          "question_type": "temporal_query", "answer": "Yes",
-         "evidence_list": [evidence(VERGE, "The founder of FTX testified that he made mistakes.")]},
-        {"id": "3", "query": "What did the FTX jury eat for lunch?", "question_type": "null_query",
+         "evidence_list": [evidence(VERGE, "The founder of Castelline testified that he made mistakes.")]},
+        {"id": "3", "query": "What did the Castelline jury eat for lunch?", "question_type": "null_query",
          "answer": "Insufficient information.", "evidence_list": []},
     ])
     return folder
@@ -131,11 +132,11 @@ def test_realtimeqa_corpus_ingests_with_metadata_and_each_url_once(tmp_path):
     assert sorted(p.name for p in (tmp_path / "corpus").iterdir()) == ["realtimeqa-20260109.jsonl",
                                                                      "realtimeqa-20260619.jsonl"]
     articles = {a.url: a for a in ingest_folder(tmp_path / "corpus")}
-    assert list(articles) == [CNN, USAT, ETON]  # the CNN article of both weeks is written once, in the first
+    assert list(articles) == [CNN, USAT, CHOIR]  # the CNN article of both weeks is written once, in the first
     cnn = articles[CNN]
     assert (cnn.id, cnn.title, cnn.date, cnn.date_source, cnn.source) == (
-        article_id_of(CNN), "ICE agent shoots woman in Minneapolis", "2026-01-08", "header", "cnn.com")
-    assert articles[ETON].source == "theweek.co.uk" and articles[ETON].date == "2026-06-17"
+        article_id_of(CNN), "Dockworkers walk out in Lisvale", "2026-01-08", "header", "cnn.com")
+    assert articles[CHOIR].source == "theweek.co.uk" and articles[CHOIR].date == "2026-06-17"
     usat = json.loads((tmp_path / "corpus" / "realtimeqa-20260109.jsonl").read_text().splitlines()[1])
     assert set(usat) == {"id", "title", "text", "url", "source"}  # no publish_date: no "published"
     assert all(p.stat().st_size < 20_000_000 for p in (tmp_path / "corpus").iterdir())
@@ -147,11 +148,11 @@ def test_realtimeqa_gold_answers_sources_and_as_of(tmp_path):
     assert list(gold) == ["20260109_0", "20260109_1", "20260619_0"]
     first = gold["20260109_0"]
     assert (first.question, first.answers, first.type, first.as_of) == (
-        "Which US city was the center of a major immigration crackdown this week?", ["Minneapolis"], "factoid", "2026-01-08")
+        "Which port city was the centre of a dockworkers' strike this week?", ["Lisvale"], "factoid", "2026-01-08")
     assert first.sources == [article_id_of(CNN)]
     assert gold["20260109_1"].sources == []  # "Ohioan" is not the whole token "Ohio"
     assert gold["20260619_0"].as_of == "2026-06-19"  # from "2026/06/19"
-    assert gold["20260619_0"].answers == ["Eton College"] and gold["20260619_0"].sources == [article_id_of(ETON)]
+    assert gold["20260619_0"].answers == ["Ridgefield College"] and gold["20260619_0"].sources == [article_id_of(CHOIR)]
 
 
 def test_realtimeqa_sample_is_reproducible_and_keeps_whole_weeks(tmp_path):
@@ -224,12 +225,12 @@ def test_multihop_corpus_and_gold(tmp_path):
                       "by_type": {"multi-doc": 1, "comparison": 1, "temporal": 1, "unanswerable": 1}}
     articles = {a.url: a for a in ingest_folder(tmp_path / "corpus")}
     tc = articles[TC]
-    assert (tc.title, tc.source, tc.date) == ("FTX founder on trial", "TechCrunch", "2023-10-05")
-    assert tc.text == "Sam Bankman-Fried is on trial for fraud.\n\nThe trial opened in Manhattan."
+    assert (tc.title, tc.source, tc.date) == ("Castelline founder on trial", "TechCrunch", "2023-10-05")
+    assert tc.text == "Oren Vasko is on trial for fraud.\n\nThe trial opened in Manhattan."
     assert articles[VERGE].date == "2023-10-06" and articles[AGE].source == "The Age"
     gold = {q.id: q for q in load_gold(tmp_path / "gold.jsonl")}
     assert list(gold) == ["mh-0", "mh-1", "mh-2", "mh-3"]
-    assert (gold["mh-0"].answers, gold["mh-0"].type) == (["Sam Bankman-Fried"], "multi-doc")
+    assert (gold["mh-0"].answers, gold["mh-0"].type) == (["Oren Vasko"], "multi-doc")
     assert gold["mh-0"].sources == [article_id_of(TC), article_id_of(VERGE)]
     assert (gold["mh-1"].answers, gold["mh-1"].type) == (["No"], "comparison")
     assert (gold["mh-2"].answers, gold["mh-2"].type, gold["mh-2"].sources) == (["Yes"], "temporal", [article_id_of(VERGE)])
