@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,14 +33,6 @@ def article_id_of(url: str) -> str:
 def iso_date(value) -> str | None:
     """A date in any common form as ISO (at the precision it gives), None when missing or unreadable."""
     return parse_date(str(value)) if value is not None and str(value).strip() else None
-
-
-def seeded_sample(count: int, limit: int | None, seed: int) -> list[int]:
-    """Indexes of a seeded random sample of `limit` of `count` items, in order (all of them without a limit);
-    the same draw as eval.runner.sample."""
-    if not limit or limit >= count:
-        return list(range(count))
-    return sorted(random.Random(seed).sample(range(count), limit))
 
 
 def jsonl_objects(path: Path) -> Iterator[tuple[int, dict]]:

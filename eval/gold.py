@@ -4,6 +4,7 @@ optional "as_of" (the ISO date the question is asked on)."""
 from __future__ import annotations
 
 import json
+import random
 import re
 from datetime import date
 from pathlib import Path
@@ -39,6 +40,14 @@ class GoldQuestion(BaseModel):
     @property
     def answerable(self) -> bool:
         return bool(self.answers)
+
+
+def seeded_sample(count: int, limit: int | None, seed: int) -> list[int]:
+    """Indexes of a seeded random sample of `limit` of `count` items, in order (all of them without a
+    limit): the one draw behind `newsrag eval --limit/--seed` and the importers' --limit/--seed."""
+    if not limit or limit >= count:
+        return list(range(count))
+    return sorted(random.Random(seed).sample(range(count), limit))
 
 
 def load_gold(path: Path) -> list[GoldQuestion]:

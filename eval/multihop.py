@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from eval.feeds import FeedWriter, iso_date, jsonl_objects, seeded_sample
+from eval.feeds import FeedWriter, iso_date, jsonl_objects
+from eval.gold import seeded_sample
 
 QUERIES = "queries_with_gold.jsonl"
 ARTICLES = "derived_evidence_articles.jsonl"

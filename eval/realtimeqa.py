@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from eval.feeds import FeedWriter, iso_date, jsonl_objects, outlet_of, seeded_sample
+from eval.feeds import FeedWriter, iso_date, jsonl_objects, outlet_of
+from eval.gold import seeded_sample
 
 QA_SUFFIX = "_qa.jsonl"
 GCS_SUFFIX = "_gcs.jsonl"

@@ -4,7 +4,6 @@ write results.jsonl, report.json, report.md and report.html."""
 from __future__ import annotations
 
 import json
-import random
 import statistics
 import tempfile
 import time
@@ -12,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from eval.gold import GoldQuestion, load_gold
+from eval.gold import GoldQuestion, load_gold, seeded_sample
 from eval.metrics import alias_in_answer, answer_correct, gold_verdict, percentile, retrieval_scores, token_f1
 from rag.answer import Answer
 from rag.citations import parse_citations
@@ -113,10 +112,7 @@ def aggregate(rows: list[dict]) -> dict:
 
 def sample(questions: list[GoldQuestion], limit: int | None, seed: int) -> list[GoldQuestion]:
     """A seeded random sample of `limit` questions (all of them, in file order, without a limit)."""
-    if not limit or limit >= len(questions):
-        return questions
-    picked = random.Random(seed).sample(range(len(questions)), limit)
-    return [questions[i] for i in sorted(picked)]
+    return [questions[i] for i in seeded_sample(len(questions), limit, seed)]
 
 
 def _row(q: GoldQuestion, answer_text: str, abstained: bool, citations: list[dict], ranked: list[str],
