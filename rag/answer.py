@@ -141,6 +141,7 @@ class AnswerEngine:
             | RunnablePassthrough.assign(frame=RunnableLambda(self._understand_step))
             | RunnablePassthrough.assign(hits=RunnableLambda(self._retrieve_step))
             | RunnablePassthrough.assign(evidence=RunnableLambda(self._evidence_step))
+            | RunnablePassthrough.assign(signals=lambda x: evidence_signals(x["query"], x["evidence"], x["hits"]))
             | RunnablePassthrough.assign(retrieve_s=lambda x: time.perf_counter() - x["started"])
         )
 
@@ -229,7 +230,7 @@ class AnswerEngine:
         if not evidence:
             return True
         best = evidence[0]
-        return (self.answerable(evidence_signals(inputs["query"], evidence, inputs["hits"])) < self.settings.answer.abstain_threshold
+        return (self.answerable(inputs["signals"]) < self.settings.answer.abstain_threshold
                 or (self._typed_kind(inputs) != "any" and not best.typed))
 
     def answerable(self, signals: dict[str, float]) -> float:
@@ -291,7 +292,7 @@ class AnswerEngine:
             question=inputs["question"], query=inputs["query"], backend=inputs.get("backend") or self.settings.llm,
             retrieved=[hit.article_id for hit in inputs["hits"]],
             evidence=inputs["evidence"][0].score if inputs["evidence"] else 0.0,
-            signals=evidence_signals(inputs["query"], inputs["evidence"], inputs["hits"]),
+            signals=dict(inputs["signals"]),  # a copy: a form may add its own (weakest_part)
             kind=inputs["frame"].kind, shown=[hit.text for hit in inputs["hits"]], **kwargs,
         )
 
