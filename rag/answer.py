@@ -21,7 +21,7 @@ from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 from prompts import load_prompt
 from rag.citations import Claim, parse_citations
 from rag.text import (ENTITY_LABELS, content_terms, entities, name_present, names, normalise, number_values,
-                      sentence_spans, strip_preamble)
+                      sentence_spans, strip_preamble, undotted)
 from rag.verify import ClaimVerifier, Verdict
 from rag.config import Settings
 from rag.dates import time_hints
@@ -394,7 +394,7 @@ class AnswerEngine:
         if frame.kind not in ENTITY_LABELS or not result.citations:
             return result
         hits: list[SearchHit] = inputs["hits"]
-        known = {normalise(w) for w in re.findall(r"[^\W_]+", inputs["question"])}
+        known = {normalise(w) for w in re.findall(r"[^\W_]+", undotted(inputs["question"]))}
         support: dict[str, dict[str, float]] = {}
         where: dict[str, Evidence] = {}
         surface: dict[str, str] = {}
@@ -404,7 +404,7 @@ class AnswerEngine:
             article = hits[item.passage - 1].article_id
             proposes = item.passage == top[0].passage or (item.passage, item.start) in quoted_spans
             for text in found:
-                key = normalise(text)
+                key = normalise(undotted(text))
                 if not set(re.findall(r"[^\W_]+", key)) - known:  # the question's own names are not the answer
                     continue
                 if not proposes and key not in support:

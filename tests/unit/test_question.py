@@ -154,3 +154,35 @@ def test_no_name_first_when_the_best_sentence_gives_none(archive):
     answer = archive.ask("What did the island ferry do after the storms?")
     assert answer.kind == "any" and not answer.answer.startswith(("Castelline", "Mara", "Brennock"))
     assert answer.answer.startswith("“")
+
+
+def _archive_of(fake_settings, tmp_path, articles):
+    folder = tmp_path / "dated"
+    folder.mkdir()
+    for article_id, outlet, day, title, body in articles:
+        (folder / f"{article_id}.md").write_text(f"---\ntitle: {title}\ndate: {day}\nsource: {outlet}\n---\n\n{body}\n",
+                                                encoding="utf-8")
+    policy = fake_settings.answer.model_copy(update={"abstain_threshold": 0.0})
+    service = RagService(fake_settings.model_copy(update={"llm": "extractive", "answer": policy}))
+    service.ingest([folder])
+    return service
+
+
+def test_a_dateline_place_is_not_the_short_answer(fake_settings, tmp_path):
+    # "DALLAS –" says where the story was filed; the city the question asks for is the other place.
+    service = _archive_of(fake_settings, tmp_path, [
+        ("depot", "Globe", "2026-03-04", "Bus depot moves",
+         "DALLAS – The regional bus company moved its main depot to Denver on Tuesday, officials said."),
+    ])
+    answer = service.ask("Which city did the regional bus company move its main depot to?")
+    assert answer.answer.startswith("Denver ["), answer.answer
+
+
+def test_a_name_the_question_gives_with_other_periods_is_not_the_short_answer(fake_settings, tmp_path):
+    # The question's "US" and the passage's "U.S." are one name, and the question's own names are never the answer.
+    service = _archive_of(fake_settings, tmp_path, [
+        ("hub", "Globe", "2026-03-04", "Carrier picks a hub",
+         "The U.S. carrier Skyreach chose Denver for its new hub on Tuesday, the company said."),
+    ])
+    answer = service.ask("Which city did the US carrier Skyreach choose for its new hub?")
+    assert answer.answer.startswith("Denver ["), answer.answer

@@ -346,3 +346,29 @@ def test_title_pattern_matches_each_title_and_role_before_a_name():
     assert re.search(rf"{pattern} (\w+)", "Talks ended, Gov. Lenz said.").group(1) == "Lenz"
     assert re.search(rf"{pattern} (\w+)", "The Prime minister Abara left.").group(1) == "Abara"
     assert re.search(pattern, "Govx Lenz") is None  # the dot of a title is a dot
+
+
+@pytest.mark.parametrize("text, end", [
+    ("HARWICK – The depot moved.", 10),
+    ("PORT ELLIS, Marra (Wire) — Talks ended.", 27),
+    ("ST. ANSEL -- Rain fell.", 13),
+    ("Harwick – the depot moved.", 0),  # a dateline is in capitals
+    ("The depot moved to HARWICK – officials said.", 0),  # and leads the text
+    ("HARWICK said the depot moved.", 0),  # and ends in a dash
+])
+def test_dateline_end(text, end):
+    assert T.dateline_end(text) == end
+
+
+def test_entities_leave_out_the_dateline_place():
+    found = T.entities(["DALLAS – The bus company moved its depot to Denver."], T.ENTITY_LABELS["place"])[0]
+    assert found == ["Denver"]
+
+
+@pytest.mark.parametrize("text, plain", [
+    ("The U.S. and the U.K signed.", "The US. and the UK signed."),
+    ("e.g. 1.5 and St. Louis", "eg. 1.5 and St. Louis"),  # numbers and a title's period stay
+    ("U.S", "US"),
+])
+def test_undotted(text, plain):
+    assert T.undotted(text) == plain
