@@ -68,11 +68,10 @@ ARTICLES = [
 ]
 
 
-@pytest.fixture
-def archive(fake_settings, tmp_path):
+def _archive_of(fake_settings, tmp_path, articles):
     folder = tmp_path / "articles"
     folder.mkdir()
-    for article_id, outlet, day, title, body in ARTICLES:
+    for article_id, outlet, day, title, body in articles:
         (folder / f"{article_id}.md").write_text(f"---\ntitle: {title}\ndate: {day}\nsource: {outlet}\n---\n\n{body}\n",
                                                 encoding="utf-8")
     # Fake embeddings score low: these tests are about the form of an answer, not about when to abstain.
@@ -80,6 +79,11 @@ def archive(fake_settings, tmp_path):
     service = RagService(fake_settings.model_copy(update={"llm": "extractive", "answer": policy}))
     service.ingest([folder])
     return service
+
+
+@pytest.fixture
+def archive(fake_settings, tmp_path):
+    return _archive_of(fake_settings, tmp_path, ARTICLES)
 
 
 def test_store_outlets_are_listed(archive):
@@ -155,17 +159,6 @@ def test_no_name_first_when_the_best_sentence_gives_none(archive):
     assert answer.kind == "any" and not answer.answer.startswith(("Castelline", "Mara", "Brennock"))
     assert answer.answer.startswith("“")
 
-
-def _archive_of(fake_settings, tmp_path, articles):
-    folder = tmp_path / "dated"
-    folder.mkdir()
-    for article_id, outlet, day, title, body in articles:
-        (folder / f"{article_id}.md").write_text(f"---\ntitle: {title}\ndate: {day}\nsource: {outlet}\n---\n\n{body}\n",
-                                                encoding="utf-8")
-    policy = fake_settings.answer.model_copy(update={"abstain_threshold": 0.0})
-    service = RagService(fake_settings.model_copy(update={"llm": "extractive", "answer": policy}))
-    service.ingest([folder])
-    return service
 
 
 def test_a_dateline_place_is_not_the_short_answer(fake_settings, tmp_path):
