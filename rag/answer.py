@@ -49,6 +49,7 @@ class Citation:
     end: int
     quote_start: int  # quote offsets in the passage text
     quote_end: int
+    also_carried_by: int = 0  # other outlets carrying the same story (syndicated copies not shown)
 
 
 @dataclass
@@ -73,7 +74,8 @@ class Answer:
             "answer": self.answer,
             "abstained": self.abstained,
             "citations": [
-                {k: v for k, v in asdict(c).items() if k in ("n", "article_id", "title", "date", "source", "quote", "text", "start", "end")}
+                {k: v for k, v in asdict(c).items() if k in ("n", "article_id", "title", "date", "source", "quote", "text", "start", "end",
+                                                   "also_carried_by")}
                 for c in self.citations
             ],
             "dropped": self.dropped,
@@ -302,7 +304,7 @@ class AnswerEngine:
     def _citation(self, hits: list[SearchHit], n: int, quote_start: int, quote_end: int) -> Citation:
         hit = hits[n - 1]
         return Citation(n, hit.article_id, hit.title, hit.date, hit.source, hit.text[quote_start:quote_end], hit.text,
-                        hit.start, hit.end, quote_start, quote_end)
+                        hit.start, hit.end, quote_start, quote_end, hit.also_carried_by)
 
     def _extractive(self, inputs: dict, reason: str | None, dropped: list[dict] | None = None) -> Answer:
         """The best evidence sentence, quoted and cited, plus the runner-up when it scores within

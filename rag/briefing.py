@@ -87,11 +87,16 @@ class Briefing:
             lines += ["## Sources", ""] + [
                 f"{n}. {s['title']} — {s['source'] or 'unknown outlet'}, {s['date'] or 'undated'} ({s['article_id']})"
                 for n, s in enumerate(self.sources, 1)] + [""]
-            lines.append(f"Coverage: {self.coverage['matched']} articles matched, {self.coverage['used']} used.")
+            lines.append(f"Coverage: {self.coverage['matched']} stories matched, {self.coverage['used']} used.")
         return "\n".join(lines).strip() + "\n"
 
     def _number(self, article_id: str) -> int:
         return next((n for n, s in enumerate(self.sources, 1) if s["article_id"] == article_id), 0)
+
+
+def _story(hit: SearchHit) -> str:
+    """The story a hit belongs to; an article without one is a story of its own."""
+    return hit.story or hit.article_id
 
 
 def _resolve_weekday(sentence: str, article_date: str | None) -> str | None:
@@ -123,10 +128,14 @@ class BriefingBuilder:
         self.threshold = threshold
 
     def _gather(self, topic: str, where) -> list[SearchHit]:
+        """Passages for the topic's aspects; each search shows one article per story, and across searches
+        the first article seen of a story stands for it, so syndicated copies never count twice."""
         hits: dict[str, SearchHit] = {}
+        story_article: dict[str, str] = {}
         for aspect in _ASPECTS:
             for hit in self.searcher.search(aspect.format(topic=topic), 8, where):
-                hits.setdefault(hit.passage_id, hit)
+                if story_article.setdefault(_story(hit), hit.article_id) == hit.article_id:
+                    hits.setdefault(hit.passage_id, hit)
         return list(hits.values())
 
     def build(self, topic: str, since: str | None = None, until: str | None = None, max_points: int = 6,
@@ -145,7 +154,7 @@ class BriefingBuilder:
         vectors = np.asarray(self.embeddings.embed_documents([s.text for s in sentences]), dtype=np.float32)
         for sentence, vector in zip(sentences, vectors):
             sentence.vector = vector
-        briefing.coverage["matched"] = len({hits[e.passage - 1].article_id for e in relevant})
+        briefing.coverage["matched"] = len({_story(hits[e.passage - 1]) for e in relevant})  # stories, not copies
 
         points = self._key_points(sentences, max_points)
         briefing.key_points = [self._item(group) for group in points]
@@ -171,9 +180,10 @@ class BriefingBuilder:
         items += [side for d in briefing.disagreements for side in d["sides"]]
         used = {c["article_id"]: by_article[c["article_id"]] for item in items for c in item["citations"]}
         briefing.sources = sorted(
-            ({"article_id": h.article_id, "title": h.title, "source": h.source, "date": h.date} for h in used.values()),
+            ({"article_id": h.article_id, "title": h.title, "source": h.source, "date": h.date,
+              "also_carried_by": h.also_carried_by} for h in used.values()),
             key=lambda s: (s["date"] is None, s["date"] or ""))
-        briefing.coverage["used"] = len(used)
+        briefing.coverage["used"] = len({_story(h) for h in used.values()})
         return briefing
 
     @staticmethod

@@ -124,6 +124,8 @@ def search(
         out.print(
             f"[bold][{number}][/bold] {escape(hit.title)} — {escape(hit.source or 'unknown outlet')}, "
             f"{hit.date or 'undated'}  [dim]({escape(hit.article_id)}, score {hit.score:.4f})[/dim]"
+            + (f"  also carried by {hit.also_carried_by} outlet{'s' if hit.also_carried_by != 1 else ''}"
+               if hit.also_carried_by else "")
         )
         out.print(f"    {escape(hit.text)}\n", soft_wrap=True)
 
@@ -203,11 +205,12 @@ def docs(as_json: Annotated[bool, typer.Option("--json", help="Print the list as
         return
     from rich.table import Table
 
-    table = Table("id", "title", "date", "date from", "source", "passages")
+    table = Table("id", "title", "date", "date from", "source", "passages", "story", "copies")
     for row in rows:
-        table.add_row(row["id"], row["title"][:60], row["date"] or "", row["date_source"], row["source"] or "", str(row["passages"]))
+        table.add_row(row["id"], row["title"][:60], row["date"] or "", row["date_source"], row["source"] or "",
+                      str(row["passages"]), row["story"], str(row["copies"]))
     out.print(table)
-    out.print(f"{len(rows)} articles")
+    out.print(f"{len(rows)} articles in {len({row['story'] for row in rows})} stories")
 
 
 eval_app = typer.Typer(help="Score answers against gold Q&A pairs; import SQuAD, RealTime QA, MultiHop-RAG; compare runs.")

@@ -21,6 +21,7 @@ from pathlib import Path
 from rag.chunking import Passage, split_text
 from rag.config import Settings
 from rag.documents import Article, LoadError, iter_files, load_file
+from rag.stories import StoryKeeper
 from vectorstore.chroma import ChromaStore
 from rag.text import expand_abbreviations
 
@@ -106,6 +107,7 @@ def article_metadata(article: Article, status: str, passages: int) -> dict:
         "source": article.source or "",
         "source_key": source_key(article.source),
         "url": article.url or "",
+        "author": article.extra.get("author") or "",  # RSS/Atom entries name one
         "origin": article.origin,
         "content_hash": article.content_hash,
         "text_hash": article.text_hash,
@@ -147,6 +149,7 @@ class Ingestor:
         self.store = store
         self.embeddings = embeddings
         self.settings = settings
+        self._story_fields: dict[str, dict] = {}  # article id -> story fields, for the articles of this run
 
     # --- crash recovery --------------------------------------------------------------------------
 
@@ -178,10 +181,15 @@ class Ingestor:
             self.store.bump_version()
 
         manifest = self.store.articles()
+        stories = StoryKeeper(self.store, self.settings.duplicates)
+        stories_backfilled = stories.load(manifest)
+        left_stories: set[str] = set()  # stories a changed article was in: regrouped after the writes
         by_text_hash = {record["text_hash"]: article_id for article_id, record in manifest.items()}
         seen_ids: dict[str, str] = {}  # article id -> origin, for this run
         failed_files: set[str] = set()
-        version_bumped = False
+        version_bumped = stories_backfilled
+        if version_bumped:
+            self.store.bump_version()
         buffer: list[tuple[Article, list[Passage], str]] = []  # (article, passages, "added"|"updated")
 
         def flush() -> None:
@@ -196,10 +204,11 @@ class Ingestor:
 
         files = list(iter_files(paths, exclude=[self.settings.data_dir]))
         max_bytes = int(self.settings.max_file_mb * 1e6)
+        max_record_bytes = int(self.settings.max_record_mb * 1e6)
         for number, item in enumerate(files, 1):
             if progress:
                 progress(number - 1, len(files), str(item.path if isinstance(item, LoadError) else item))
-            loaded = [item] if isinstance(item, LoadError) else load_file(item, max_bytes=max_bytes)
+            loaded = [item] if isinstance(item, LoadError) else load_file(item, max_bytes=max_bytes, max_record_bytes=max_record_bytes)
             for result in loaded:
                 if isinstance(result, LoadError):
                     report.failed.append({"path": result.path, "error": result.error})
@@ -223,6 +232,9 @@ class Ingestor:
                     report.duplicates.append({"path": article.origin, "id": article.id, "duplicate_of": twin})
                     continue
                 by_text_hash[article.text_hash] = article.id
+                self._story_fields[article.id] = stories.place(article.id, article.text, article.text_hash)
+                if existing and existing.get("story"):
+                    left_stories.add(existing["story"])
                 chunk_started = time.perf_counter()
                 passages = split_text(article.text, self.settings.chunk_tokens, self.settings.chunk_overlap)
                 report.chunk_seconds += time.perf_counter() - chunk_started
@@ -230,6 +242,9 @@ class Ingestor:
                 if sum(len(p) for _, p, _ in buffer) >= self.settings.ingest_batch_size:
                     flush()
         flush()
+        self._story_fields.clear()
+        for story in sorted(left_stories):
+            stories.regroup(story)
         if progress:
             progress(len(files), len(files), "")
 
@@ -283,7 +298,8 @@ class Ingestor:
         report.passages_reindexed += self._ensure_indexed(rows, vectors)
         self.store.put_articles(
             [
-                (article.id, article_metadata(article, "complete", len(passages)), article.text, article.raw_text)
+                (article.id, {**article_metadata(article, "complete", len(passages)), **self._story_fields.get(article.id, {})},
+                 article.text, article.raw_text)
                 for article, passages, _ in buffer
             ]
         )
@@ -337,3 +353,5 @@ class Ingestor:
         self.store.put_article(article_id, record)
         self.store.delete_passages(article_id)
         self.store.delete_article(article_id)
+        if record.get("story"):  # it may have linked the rest of its story together
+            StoryKeeper(self.store, self.settings.duplicates).regroup(record["story"])

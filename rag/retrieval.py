@@ -14,6 +14,7 @@ from pydantic import ConfigDict
 
 from rag.config import Settings
 from rag.documents import date_bounds, parse_date
+from rag.stories import other_outlets
 from vectorstore.chroma import ChromaStore
 from vectorstore.filters import PassageFilter
 from vectorstore.keyword import KeywordIndex
@@ -33,6 +34,8 @@ class SearchHit:
     score: float
     start: int
     end: int
+    story: str | None = None  # the story group (syndicated copies) of the article
+    also_carried_by: int = 0  # other outlets whose copies of the story were left out of the results
 
     def to_json(self) -> dict:
         return {
@@ -44,6 +47,8 @@ class SearchHit:
             "score": round(self.score, 6),
             "start": self.start,
             "end": self.end,
+            "story": self.story,
+            "also_carried_by": self.also_carried_by,
         }
 
     def to_document(self) -> Document:
@@ -111,15 +116,33 @@ class HybridSearcher:
         self.embeddings = embeddings
         self.settings = settings
         self._sync_lock = threading.Lock()
-        self._outlets: tuple[str | None, list[str]] = (None, [])
+        self._manifest: tuple[str | None, list[str], dict[str, list[dict]]] = (None, [], {})
+
+    def _manifest_view(self) -> tuple[list[str], dict[str, list[dict]]]:
+        """The distinct outlets (as written) and the members of each story, read again when the store changes."""
+        version = self.store.version()
+        if self._manifest[0] != version:
+            outlets, members = set(), {}
+            for article_id, record in self.store.articles(where={"status": "complete"}).items():
+                outlets.add((record.get("source") or "").strip())
+                if record.get("story"):
+                    members.setdefault(record["story"], []).append({"id": article_id, **record})
+            self._manifest = (version, sorted(o for o in outlets if o), members)
+        return self._manifest[1], self._manifest[2]
 
     def outlets(self) -> list[str]:
         """The distinct outlets of the stored articles (as written), read again when the store changes."""
-        version = self.store.version()
-        if self._outlets[0] != version:
-            found = {(record.get("source") or "").strip() for record in self.store.articles(where={"status": "complete"}).values()}
-            self._outlets = (version, sorted(o for o in found if o))
-        return self._outlets[1]
+        return self._manifest_view()[0]
+
+    def carried_by(self, hit: "SearchHit", where: PassageFilter | None = None) -> int:
+        """How many other outlets carry the hit's story, counting only copies dated inside `where`'s dates
+        (an as-of day must not count a copy published later)."""
+        if not hit.story:
+            return 0
+        dates = PassageFilter(since=where.since, until=where.until) if where else PassageFilter()
+        members = [(m["id"], m.get("source_key", "")) for m in self._manifest_view()[1].get(hit.story, [])
+                   if dates.matches(m)]
+        return other_outlets(members, hit.article_id, (hit.source or "").strip().lower())
 
     def sync_keyword_index(self, force: bool = False) -> None:
         """Rebuild the BM25 index from Chroma when the store has changed since it was built."""
@@ -202,6 +225,7 @@ class HybridSearcher:
         # Articles being rewritten (or left pending by a crash) are invisible to readers. Their status is
         # read for the best candidates first (a lookup costs by the id: 2 ms for 30 at 100k passages).
         status: dict[str, bool] = {}
+        story_of: dict[str, str | None] = {}
 
         def complete(article_id: str, position: int) -> bool:
             if article_id not in status:
@@ -209,20 +233,29 @@ class HybridSearcher:
                 ahead = [a for a in ahead if a not in status]
                 found = self.store.articles(ids=ahead)
                 status.update({a: found.get(a, {}).get("status") == "complete" for a in ahead})
+                story_of.update({a: found.get(a, {}).get("story") for a in ahead})
             return status[article_id]
 
         per_article: dict[str, int] = {}
+        shown: dict[str, str] = {}  # story -> the one article of it in the results
         results: list[SearchHit] = []
         for position, pid in enumerate(ordered):
             article_id = records[pid]["metadata"]["article_id"]
             if not complete(article_id, position):
                 continue
+            story = story_of.get(article_id)
+            if story and shown.setdefault(story, article_id) != article_id:
+                continue  # a syndicated copy of an article already shown
             if per_article.get(article_id, 0) >= self.settings.max_passages_per_article:
                 continue
             per_article[article_id] = per_article.get(article_id, 0) + 1
-            results.append(SearchHit.from_record(records[pid], scores[pid]))
+            hit = SearchHit.from_record(records[pid], scores[pid])
+            hit.story = story
+            results.append(hit)
             if len(results) == k:
                 break
+        for hit in results:
+            hit.also_carried_by = self.carried_by(hit, where)
         return results
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -130,7 +131,12 @@ class RagService:
             topic, since, until, max_points, sources, parse_as_of(as_of))
 
     def documents(self) -> list[dict]:
-        """Stored articles, oldest first (undated last): id, title, date, date_source, source, url, passages."""
+        """Stored articles, oldest first (undated last): id, title, date, date_source, source, url, passages,
+        story (the group of syndicated copies it belongs to) and copies (how many stored articles share it)."""
+        records = self.store.articles(where={"status": "complete"})
+        # An article stored before story groups existed is a story of its own until the next ingest gives it one.
+        story_of = {article_id: record.get("story") or article_id for article_id, record in records.items()}
+        copies = Counter(story_of.values())
         rows = [
             {
                 "id": article_id,
@@ -140,8 +146,10 @@ class RagService:
                 "source": record.get("source") or None,
                 "url": record.get("url") or None,
                 "passages": int(record.get("passages", 0)),
+                "story": story_of[article_id],
+                "copies": copies[story_of[article_id]],
             }
-            for article_id, record in self.store.articles(where={"status": "complete"}).items()
+            for article_id, record in records.items()
         ]
         return sorted(rows, key=lambda row: (row["date"] is None, row["date"] or "", row["id"]))
 

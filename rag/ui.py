@@ -32,7 +32,10 @@ def source_cards(answer_json: dict, service: RagService) -> str:
         cards.append(
             "<div class='nr-card' data-testid='source-card'>"
             f"<div class='nr-card-head'><b>[{citation['n']}] {html.escape(citation['title'] or '')}</b>"
-            f"<span> — {html.escape(citation['source'] or 'unknown outlet')}, {html.escape(citation['date'] or 'undated')}</span></div>"
+            f"<span> — {html.escape(citation['source'] or 'unknown outlet')}, {html.escape(citation['date'] or 'undated')}</span>"
+            + (f"<span class='nr-carried'> · also carried by {int(citation['also_carried_by'])} outlet"
+               f"{'s' if citation['also_carried_by'] != 1 else ''}</span>" if citation.get("also_carried_by") else "")
+            + "</div>"
             f"<p class='nr-passage'>{passage}</p>"
             f"<details><summary>Open the full article ({html.escape(citation['article_id'])})</summary>"
             f"<pre class='nr-article'>{html.escape(article.get('raw_text') or article.get('text') or '')}</pre></details>"
@@ -74,7 +77,7 @@ def briefing_to_html(data: dict) -> str:
             f"<li id='nr-src-{n}'>{html.escape(s['title'])} — {html.escape(s['source'] or 'unknown outlet')}, "
             f"{html.escape(s['date'] or 'undated')} ({html.escape(s['article_id'])})</li>"
             for n, s in enumerate(data["sources"], 1)) + "</ol>")
-        parts.append(f"<p>{data['coverage']['matched']} articles matched, {data['coverage']['used']} used.</p>")
+        parts.append(f"<p>{data['coverage']['matched']} stories matched, {data['coverage']['used']} used.</p>")
     return "\n".join(parts)
 
 
@@ -90,7 +93,10 @@ def build_ui(service: RagService) -> gr.Blocks:
         return sorted({d["source"] for d in service.documents() if d["source"]})
 
     def documents_table() -> list[list]:
-        return [[d["id"], d["title"], d["date"] or "", d["source"] or "", d["passages"]] for d in service.documents()]
+        # Sorted by story so that the copies of one story sit together.
+        rows = sorted(service.documents(), key=lambda d: (-d["copies"], d["story"], d["date"] or "", d["id"]))
+        return [[d["id"], d["title"], d["date"] or "", d["source"] or "", d["passages"], d["story"], d["copies"]]
+                for d in rows]
 
     with gr.Blocks(title="newsrag") as blocks:
         gr.Markdown("## newsrag — ask your news archive")
@@ -138,7 +144,7 @@ def build_ui(service: RagService) -> gr.Blocks:
             question.submit(respond, inputs, [chatbot, question, sources])
 
         with gr.Tab("Library"):
-            table = gr.Dataframe(headers=["id", "title", "date", "outlet", "passages"], interactive=False, wrap=True)
+            table = gr.Dataframe(headers=["id", "title", "date", "outlet", "passages", "story", "copies"], interactive=False, wrap=True)
             upload = gr.File(label="Add articles (.txt .md .html .pdf .jsonl .json)", file_count="multiple")
             upload_report = gr.Markdown()
             with gr.Row():

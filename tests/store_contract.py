@@ -86,6 +86,13 @@ class StoreContract:
         store.delete_article("c")
         assert set(store.articles()) == {"a", "b"}
 
+    def test_update_article_metadata_keeps_the_text(self, store):
+        record = store.articles(ids=["a"])["a"]
+        store.update_article_metadata({"a": {**record, "story": "s-1"}})
+        again = store.articles(ids=["a"], with_text=True)["a"]
+        assert again["story"] == "s-1" and again["text"] == "text a" and again["status"] == "complete"
+        assert set(store.articles(where={"story": "s-1"})) == {"a"}
+
     def test_version_changes_on_bump(self, store):
         before = store.version()
         assert before

@@ -281,6 +281,13 @@ class ChromaStore:
             metadatas=[{**r[1], "kind": "article"} for r in records],
         )
 
+    def update_article_metadata(self, metadatas: dict[str, dict]) -> None:
+        """Set metadata fields of existing manifest records (fields not given are kept), leaving their text as it is."""
+        if not metadatas:
+            return
+        ids = [i for i in metadatas if i != _META_ID]
+        self._call("articles", "update", ids=ids, metadatas=[{**metadatas[i], "kind": "article"} for i in ids])
+
     def delete_article(self, article_id: str) -> None:
         self._call("articles", "delete", ids=[article_id])
 

@@ -55,7 +55,8 @@ def test_search_json():
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert len(rows) == 2 and rows[0]["article_id"] == "004_8551b460ac1e439b"
-    assert set(rows[0]) == {"article_id", "title", "date", "source", "text", "score", "start", "end"}
+    assert set(rows[0]) == {"article_id", "title", "date", "source", "text", "score", "start", "end", "story",
+                            "also_carried_by"}
 
 
 def test_search_with_filters_and_plain_output():
@@ -79,7 +80,7 @@ def test_docs_json():
     invoke("ingest", str(SAMPLE_CORPUS), "--json")
     rows = json.loads(invoke("docs", "--json").stdout)
     assert [r["id"] for r in rows][:1] == ["002_c0cdd448980c5b23"]  # oldest first
-    assert set(rows[0]) >= {"id", "title", "date", "date_source", "source", "passages"}
+    assert set(rows[0]) >= {"id", "title", "date", "date_source", "source", "passages", "story", "copies"}
     by_id = {r["id"]: r for r in rows}
     assert by_id["001_4073937ff637e79c"]["date_source"] == "inferred"
     assert by_id["004_8551b460ac1e439b"]["source"] == "Bloomberg"

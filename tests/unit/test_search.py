@@ -93,7 +93,8 @@ def test_search_on_empty_store_returns_nothing(fake_service):
 
 def test_json_shape(loaded):
     row = loaded.search("grain exports Black Sea", k=1)[0].to_json()
-    assert set(row) == {"article_id", "title", "date", "source", "text", "score", "start", "end"}
+    assert set(row) == {"article_id", "title", "date", "source", "text", "score", "start", "end", "story",
+                        "also_carried_by"}
 
 
 def test_keyword_index_is_reloaded_from_disk_not_rebuilt(loaded, fake_settings):

@@ -1,0 +1,256 @@
+"""Story groups: syndicated copies of one article, found by MinHash LSH over word shingles.
+
+An article's signature is a MinHash (datasketch) of its word n-grams. An LSH index finds the stored
+articles whose signatures may be close; a candidate is a copy when the estimated share of the shorter
+article's shingles that the other one holds (containment) reaches the policy's threshold. Containment
+rather than Jaccard, because syndication trims endings: a copy cut to half its length has Jaccard 0.5
+with its original and containment near 1. The signatures are kept in the article manifest, so the index
+is rebuilt from the store and survives restarts (and works the same over a shared Chroma server).
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from rag.config import DuplicatePolicy
+from rag.text import words
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
+
+# The seed and hashing scheme of the MinHash permutations; signatures made otherwise cannot be compared.
+_SEED = 1
+_SCHEME = "affine32"
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A MinHash of an article's shingles and how many distinct shingles it has."""
+
+    minhash: "MinHash"
+    shingles: int
+
+    def encode(self) -> str:
+        return base64.b64encode(np.asarray(self.minhash.hashvalues, dtype=np.uint32).tobytes()).decode("ascii")
+
+
+def signature_key(policy: DuplicatePolicy) -> str:
+    """Names how signatures are made; a stored signature made another way is computed again."""
+    return f"w{policy.shingle_words}-p{policy.num_perm}-s{_SEED}-{_SCHEME}"
+
+
+def shingles(text: str, size: int) -> set[str]:
+    """The distinct runs of `size` words (lower case, punctuation dropped); a shorter text is one shingle."""
+    tokens = words(text)
+    if not tokens:
+        return set()
+    if len(tokens) <= size:
+        return {" ".join(tokens)}
+    return {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
+
+
+def containment(a: Signature, b: Signature) -> float:
+    """Estimated share of the smaller article's shingles found in the other one.
+
+    From the MinHash Jaccard estimate J and the exact set sizes: |A & B| = J (|A| + |B|) / (1 + J).
+    """
+    if not a.shingles or not b.shingles:
+        return 0.0
+    jaccard = a.minhash.jaccard(b.minhash)
+    shared = jaccard * (a.shingles + b.shingles) / (1.0 + jaccard)
+    return min(1.0, shared / min(a.shingles, b.shingles))
+
+
+class StoryIndex:
+    """In-memory LSH over article signatures, with the story group of each article."""
+
+    def __init__(self, policy: DuplicatePolicy):
+        # Imported here: datasketch takes 0.8 s to import (scipy), which commands that store nothing skip.
+        from datasketch import MinHash, MinHashLSH
+
+        self._minhash = MinHash
+        self.policy = policy
+        self.key = signature_key(policy)
+        self._lsh = MinHashLSH(threshold=policy.candidate_jaccard, num_perm=policy.num_perm)
+        self._signatures: dict[str, Signature] = {}
+        self.story: dict[str, str] = {}
+        # Permutations drawn once: a MinHash draws them from its seed on creation, which costs more than
+        # decoding a stored signature.
+        self._permutations = MinHash(num_perm=policy.num_perm, seed=_SEED, scheme=_SCHEME).permutations
+
+    def signature(self, text: str) -> Signature:
+        found = shingles(text, self.policy.shingle_words)
+        minhash = self._minhash(num_perm=self.policy.num_perm, seed=_SEED, scheme=_SCHEME, permutations=self._permutations)
+        if found:
+            minhash.update_batch([s.encode("utf-8") for s in found])
+        return Signature(minhash, len(found))
+
+    def decode(self, encoded: str, shingle_count: int) -> Signature:
+        values = np.frombuffer(base64.b64decode(encoded), dtype=np.uint32)
+        return Signature(self._minhash(seed=_SEED, hashvalues=values, scheme=_SCHEME, permutations=self._permutations), shingle_count)
+
+    def __contains__(self, article_id: str) -> bool:
+        return article_id in self._signatures
+
+    def add(self, article_id: str, signature: Signature, story: str) -> None:
+        self.remove(article_id)
+        self._signatures[article_id] = signature
+        self.story[article_id] = story
+        if signature.shingles:
+            self._lsh.insert(article_id, signature.minhash)
+
+    def remove(self, article_id: str) -> None:
+        if article_id in self._signatures:
+            if self._signatures.pop(article_id).shingles:
+                self._lsh.remove(article_id)
+            self.story.pop(article_id, None)
+
+    def is_copy(self, a: Signature, b: Signature) -> bool:
+        """The decision, shared by ingestion and regrouping: containment at or above the threshold, and the
+        shorter article at least `min_length_share` of the longer (a brief quoted inside a long feature is
+        not the same story)."""
+        if not a.shingles or not b.shingles:
+            return False
+        if min(a.shingles, b.shingles) < self.policy.min_length_share * max(a.shingles, b.shingles):
+            return False
+        return containment(a, b) >= self.policy.containment
+
+    def best_match(self, signature: Signature, exclude: str | None = None) -> str | None:
+        """The stored article this signature is a copy of (the closest one), or None."""
+        if not signature.shingles:
+            return None
+        best, best_score = None, -1.0
+        for candidate in self._lsh.query(signature.minhash):
+            if candidate == exclude:
+                continue
+            other = self._signatures[candidate]
+            if self.is_copy(signature, other):
+                score = containment(signature, other)
+                if score > best_score or (score == best_score and candidate < best):
+                    best, best_score = candidate, score
+        return best
+
+    def assign(self, article_id: str, signature: Signature, new_story: str) -> str:
+        """Put an article in the story of its closest copy, else in `new_story`; returns the story."""
+        match = self.best_match(signature, exclude=article_id)
+        story = self.story[match] if match else new_story
+        self.add(article_id, signature, story)
+        return story
+
+    def components(self, members: list[str]) -> list[list[str]]:
+        """The members split into groups of copies (linked through any chain of copies), in member order."""
+        parent = {m: m for m in members}
+
+        def root(m: str) -> str:
+            while parent[m] != m:
+                parent[m] = parent[parent[m]]
+                m = parent[m]
+            return m
+
+        for i, a in enumerate(members):
+            for b in members[i + 1 :]:
+                if root(a) != root(b) and self.is_copy(self._signatures[a], self._signatures[b]):
+                    parent[root(b)] = root(a)
+        groups: dict[str, list[str]] = {}
+        for m in members:
+            groups.setdefault(root(m), []).append(m)
+        return list(groups.values())
+
+
+def new_story_id(text_hash: str) -> str:
+    """A story id from the hash of the article that starts the group (never an article id, so deleting an
+    article and storing another under its name cannot merge two groups)."""
+    return f"s-{text_hash[:16]}"
+
+
+def _written_order(item: tuple[str, dict]) -> tuple[float, str]:
+    return float(item[1].get("written_at", 0)), item[0]
+
+
+class StoryKeeper:
+    """Keeps the story groups in the article manifest consistent as articles are added, changed and deleted.
+
+    What a group needs is stored in each article's manifest record (`story`, `minhash`, `shingles`,
+    `minhash_key`), so the LSH index is rebuilt from the store by `load()`: nothing beside Chroma to keep in
+    step, and a shared Chroma server shares the groups too.
+    """
+
+    def __init__(self, store, policy: DuplicatePolicy):
+        self.store = store
+        self.policy = policy
+        self.index = StoryIndex(policy)
+
+    def load(self, manifest: dict[str, dict]) -> bool:
+        """Build the index from the complete articles of `manifest`; articles stored without a usable
+        signature (an older store, other shingle settings) get one and a story now. True if any record changed."""
+        complete = sorted(((a, r) for a, r in manifest.items() if r.get("status") == "complete"), key=_written_order)
+        stale = []
+        for article_id, record in complete:
+            if record.get("minhash_key") == self.index.key and record.get("minhash") and record.get("story"):
+                signature = self.index.decode(record["minhash"], int(record.get("shingles", 0)))
+                self.index.add(article_id, signature, record["story"])
+            else:
+                stale.append(article_id)
+        for low in range(0, len(stale), 500):
+            ids = stale[low : low + 500]
+            texts = self.store.articles(ids=ids, with_text=True)
+            updates = {}
+            for article_id in ids:
+                record = manifest[article_id]
+                signature = self.index.signature(texts.get(article_id, {}).get("text", ""))
+                story = self.index.assign(article_id, signature, new_story_id(record.get("text_hash") or article_id))
+                updates[article_id] = {**record, **self.fields(signature, story)}
+                manifest[article_id] = updates[article_id]
+            self.store.update_article_metadata(updates)
+        return bool(stale)
+
+    def place(self, article_id: str, text: str, text_hash: str) -> dict:
+        """Put a new or changed article in a story; the manifest fields to store with it."""
+        signature = self.index.signature(text)
+        return self.fields(signature, self.index.assign(article_id, signature, new_story_id(text_hash)))
+
+    def fields(self, signature: Signature, story: str) -> dict:
+        return {"story": story, "minhash": signature.encode(), "shingles": signature.shingles,
+                "minhash_key": self.index.key}
+
+    def regroup(self, story: str) -> int:
+        """Split a story whose members are no longer linked by copies (a linking article was deleted or
+        changed); the part with the earliest-written member keeps the id. How many records changed."""
+        members = sorted(self.store.articles(where={"$and": [{"story": story}, {"status": "complete"}]}).items(),
+                         key=_written_order)
+        if len(members) < 2:
+            return 0
+        local = StoryIndex(self.policy)
+        records = dict(members)
+        for article_id, record in members:
+            if record.get("minhash_key") != local.key or not record.get("minhash"):
+                return 0  # made with other settings: load() gives it a fresh signature and story first
+            local.add(article_id, local.decode(record["minhash"], int(record.get("shingles", 0))), story)
+        parts = local.components([a for a, _ in members])
+        updates = {}
+        for part in parts[1:]:
+            new = new_story_id(records[part[0]].get("text_hash") or part[0])
+            updates.update({a: {**records[a], "story": new} for a in part})
+        self.store.update_article_metadata(updates)
+        for article_id, record in updates.items():
+            if article_id in self.index:
+                self.index.story[article_id] = record["story"]
+        return len(updates)
+
+
+def other_outlets(members: list[tuple[str, str]], article_id: str, source_key: str) -> int:
+    """How many outlets besides this article's own carry its story: the distinct outlets of the other
+    members, each member of unknown outlet counted as one. `members` is (article id, source key)."""
+    known, unknown = set(), 0
+    for member, key in members:
+        if member == article_id:
+            continue
+        if not key:
+            unknown += 1
+        elif key != source_key:
+            known.add(key)
+    return len(known) + unknown

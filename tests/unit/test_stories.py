@@ -1,0 +1,232 @@
+"""Story groups of syndicated copies: detection at ingest, persistence, deletion, search, briefings, front ends."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from rag.config import DuplicatePolicy
+from rag.service import RagService
+from rag.stories import StoryIndex, containment, other_outlets, shingles
+from tests.conftest import SAMPLE_CORPUS
+
+ORIGINAL = "004_8551b460ac1e439b"  # Bloomberg on Toretsk
+SAME_EVENT = ("000_da9fdc523bd132db", "001_4073937ff637e79c", "002_c0cdd448980c5b23", "003_103a057d188281ee")
+
+
+def syndicated(text: str, outlet: str, keep: float = 0.7) -> str:
+    """A copy edited the way syndication edits one: new headline, byline and dateline, trimmed ending, one
+    sentence changed."""
+    paragraphs = [p for p in text.split("\n\n") if p.strip()]
+    paragraphs = paragraphs[: max(3, int(len(paragraphs) * keep))]
+    changed = len(paragraphs) // 2
+    paragraphs[changed] = paragraphs[changed].replace(".", f", {outlet} has learned.", 1)
+    return (f"---\ntitle: Fighting reaches the centre of a mining town\nsource: {outlet}\n---\n"
+            f"By Dana Whitfield | {outlet}\n\nKYIV ({outlet}) — " + "\n\n".join(paragraphs))
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    target = tmp_path / "corpus"
+    shutil.copytree(SAMPLE_CORPUS, target)
+    return target
+
+
+def add_copy(corpus, name: str, outlet: str, keep: float = 0.7, of: str = ORIGINAL):
+    text = (SAMPLE_CORPUS / f"{of}.txt").read_text(encoding="utf-8")
+    (corpus / f"{name}.md").write_text(syndicated(text, outlet, keep), encoding="utf-8")
+
+
+def stories(service) -> dict[str, str]:
+    return {d["id"]: d["story"] for d in service.documents()}
+
+
+def test_a_syndicated_copy_joins_the_story_of_its_original(fake_service, corpus):
+    add_copy(corpus, "courier-copy", "Harbor Courier")
+    report = fake_service.ingest([corpus])
+    assert report.added == 6 and report.duplicates == []
+    docs = {d["id"]: d for d in fake_service.documents()}
+    assert docs["courier-copy"]["story"] == docs[ORIGINAL]["story"]
+    assert docs["courier-copy"]["copies"] == docs[ORIGINAL]["copies"] == 2
+
+
+def test_different_articles_on_the_same_war_are_not_grouped(fake_service, corpus):
+    fake_service.ingest([corpus])
+    docs = fake_service.documents()
+    assert len({d["story"] for d in docs}) == len(docs) == 5
+    assert all(d["copies"] == 1 for d in docs)
+
+
+def test_exact_duplicates_keep_being_reported_not_grouped(fake_service, corpus):
+    shutil.copy(corpus / f"{ORIGINAL}.txt", corpus / "exact.txt")
+    report = fake_service.ingest([corpus])
+    assert [d["id"] for d in report.duplicates] == ["exact"]
+    assert "exact" not in stories(fake_service)
+
+
+def test_groups_survive_a_restart(fake_settings, corpus, tmp_path):
+    RagService(fake_settings).ingest([corpus])
+    later = tmp_path / "later"
+    later.mkdir()
+    add_copy(later, "late-copy", "Valley Ledger")
+    again = RagService(fake_settings)  # a new process: the LSH index is rebuilt from the manifest
+    again.ingest([later])
+    found = stories(again)
+    assert found["late-copy"] == found[ORIGINAL]
+
+
+def test_deleting_a_copy_updates_the_count_of_its_story(fake_service, corpus):
+    add_copy(corpus, "courier-copy", "Harbor Courier")
+    fake_service.ingest([corpus])
+    assert fake_service.delete("courier-copy")
+    assert {d["id"]: d["copies"] for d in fake_service.documents()}[ORIGINAL] == 1
+    add_copy(corpus, "courier-copy", "Harbor Courier")  # and ingested again, it rejoins
+    fake_service.ingest([corpus])
+    found = stories(fake_service)
+    assert found["courier-copy"] == found[ORIGINAL]
+
+
+def test_a_changed_article_that_is_no_longer_a_copy_leaves_the_story(fake_service, corpus):
+    add_copy(corpus, "courier-copy", "Harbor Courier")
+    fake_service.ingest([corpus])
+    (corpus / "courier-copy.md").write_text("---\nsource: Harbor Courier\n---\nThe ferry to the island resumed its "
+                                            "summer timetable on Monday after the harbour works ended.\n", encoding="utf-8")
+    report = fake_service.ingest([corpus])
+    assert report.updated == 1
+    found = stories(fake_service)
+    assert found["courier-copy"] != found[ORIGINAL]
+    assert {d["id"]: d["copies"] for d in fake_service.documents()}[ORIGINAL] == 1
+
+
+def test_a_chain_of_copies_splits_when_its_middle_is_deleted(fake_service, corpus, tmp_path):
+    """A-B-C linked only through B: deleting B leaves A and C in separate stories."""
+    index = StoryIndex(fake_service.settings.duplicates)
+    words = [f"w{i}" for i in range(300)]
+    a, b, c = " ".join(words[:200]), " ".join(words[60:260]), " ".join(words[120:300])
+    assert index.is_copy(index.signature(a), index.signature(b)) and index.is_copy(index.signature(b), index.signature(c))
+    assert not index.is_copy(index.signature(a), index.signature(c))
+    folder = tmp_path / "chain"
+    folder.mkdir()
+    for name, text in (("a", a), ("b", b), ("c", c)):
+        (folder / f"{name}.txt").write_text(text + ".\n", encoding="utf-8")
+    fake_service.ingest([folder])
+    assert len(set(stories(fake_service).values())) == 1
+    fake_service.delete("b")
+    found = stories(fake_service)
+    assert found["a"] != found["c"]
+
+
+def test_articles_stored_without_a_story_get_one_on_the_next_ingest(fake_service, corpus):
+    add_copy(corpus, "courier-copy", "Harbor Courier")
+    fake_service.ingest([corpus])
+    store = fake_service.store
+    bare = []
+    for article_id, record in store.articles(with_text=True).items():
+        text, raw_text = record.pop("text"), record.pop("raw_text")
+        for key in ("story", "minhash", "shingles", "minhash_key"):
+            record.pop(key, None)
+        bare.append((article_id, record, text, raw_text))
+    for article_id, *_ in bare:
+        store.delete_article(article_id)  # an upsert would keep the fields left out
+    store.put_articles(bare)  # as a store written before story groups existed
+    assert all(d["copies"] == 1 for d in fake_service.documents())
+    fake_service.ingest([corpus])
+    found = stories(fake_service)
+    assert found["courier-copy"] == found[ORIGINAL] and found[ORIGINAL].startswith("s-")
+
+
+def test_search_shows_one_article_per_story_with_the_outlets_carrying_it(fake_service, corpus):
+    add_copy(corpus, "courier-copy", "Harbor Courier", keep=0.9)
+    add_copy(corpus, "ledger-copy", "Valley Ledger", keep=0.9)
+    fake_service.ingest([corpus])
+    hits = fake_service.search("Toretsk civilians DeepState Russian troops city center", k=10)
+    group = stories(fake_service)[ORIGINAL]
+    carried = [h for h in hits if h.story == group]
+    assert len({h.article_id for h in carried}) == 1
+    assert all(h.also_carried_by == 2 for h in carried)
+    assert json.loads(json.dumps(carried[0].to_json()))["also_carried_by"] == 2
+
+
+def test_a_copy_dated_after_the_as_of_day_is_not_counted(fake_service, corpus):
+    text = (SAMPLE_CORPUS / f"{ORIGINAL}.txt").read_text(encoding="utf-8")
+    (corpus / "late-copy.md").write_text(syndicated(text, "Harbor Courier").replace("source:", "date: 2030-01-05\nsource:", 1),
+                                         encoding="utf-8")
+    fake_service.ingest([corpus])
+    original = next(d for d in fake_service.documents() if d["id"] == ORIGINAL)
+    assert original["copies"] == 2
+    assert {d["id"]: d["date"] for d in fake_service.documents()}["late-copy"] == "2030-01-05"
+    hits = fake_service.search("Toretsk civilians DeepState", k=10)
+    assert [h.also_carried_by for h in hits if h.story == original["story"]][0] == 1
+    hits = fake_service.search("Toretsk civilians DeepState", k=10, as_of="2024-12-31")
+    toretsk = [h for h in hits if h.article_id == ORIGINAL]
+    assert toretsk and toretsk[0].also_carried_by == 0
+
+
+def test_other_outlets_counts_outlets_not_copies():
+    members = [("a", "reuters"), ("b", "reuters"), ("c", "ap"), ("d", ""), ("e", "")]
+    assert other_outlets(members, "a", "reuters") == 3  # AP and two copies of unknown outlet
+    assert other_outlets(members, "c", "ap") == 3  # Reuters once, two unknown
+
+
+def test_a_brief_quoted_inside_a_long_article_is_not_its_copy():
+    index = StoryIndex(DuplicatePolicy())
+    brief = " ".join(f"w{i}" for i in range(100))
+    feature = brief + " " + " ".join(f"x{i}" for i in range(500))
+    assert containment(index.signature(brief), index.signature(feature)) > 0.7
+    assert not index.is_copy(index.signature(brief), index.signature(feature))
+
+
+def test_signatures_round_trip_through_their_stored_form():
+    index = StoryIndex(DuplicatePolicy())
+    signature = index.signature("Officials said the bridge would reopen in the spring after repairs to its deck.")
+    back = index.decode(signature.encode(), signature.shingles)
+    assert back.minhash.jaccard(signature.minhash) == 1.0 and back.shingles == signature.shingles
+    assert len(shingles("one two three", 5)) == 1 and shingles("", 5) == set()
+
+
+def test_briefing_counts_stories_not_copies(fake_service, corpus):
+    add_copy(corpus, "courier-copy", "Harbor Courier", keep=0.9)
+    fake_service.ingest([corpus])
+    briefing = fake_service.brief("Toretsk civilians DeepState Russian troops")
+    used = {s["article_id"] for s in briefing.sources}
+    assert len(used & {ORIGINAL, "courier-copy"}) == 1
+    assert briefing.coverage["matched"] <= 5  # six articles, five stories
+
+
+def test_cli_docs_and_search_show_the_groups(fake_settings, corpus, monkeypatch):
+    from typer.testing import CliRunner
+
+    from rag import cli
+
+    add_copy(corpus, "courier-copy", "Harbor Courier", keep=0.9)
+    service = RagService(fake_settings)
+    service.ingest([corpus])
+    monkeypatch.setattr(cli, "_service", lambda: service)
+    runner = CliRunner()
+    rows = json.loads(runner.invoke(cli.app, ["docs", "--json"]).output)
+    assert {r["id"]: r["copies"] for r in rows}["courier-copy"] == 2
+    shown = runner.invoke(cli.app, ["search", "Toretsk civilians DeepState", "--k", "10"]).output
+    assert "also carried by 1 outlet" in shown
+
+
+def test_api_documents_carry_story_and_copies(fake_settings, corpus):
+    from fastapi.testclient import TestClient
+
+    from app import create_app
+
+    add_copy(corpus, "courier-copy", "Harbor Courier")
+    service = RagService(fake_settings)
+    service.ingest([corpus])
+    rows = TestClient(create_app(fake_settings, service)).get("/v1/documents").json()
+    copy = next(r for r in rows if r["id"] == "courier-copy")
+    assert copy["copies"] == 2 and copy["story"] == next(r["story"] for r in rows if r["id"] == ORIGINAL)
+
+
+def test_source_cards_say_who_else_carries_the_story(fake_service):
+    from rag.ui import source_cards
+
+    citation = {"n": 1, "article_id": "x", "title": "T", "source": "AP", "date": None, "text": "A said b.",
+                "quote": "A said b.", "also_carried_by": 3}
+    assert "also carried by 3 outlets" in source_cards({"citations": [citation]}, fake_service)
