@@ -42,10 +42,11 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/python app.py
 
+# --durations: the suite ends by naming the 15 tests it spent longest on (setup and teardown included).
 test:
 	@$(MAKE) --no-print-directory install EXTRAS=dev
 	@$(MAKE) --no-print-directory browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
 
 # Debian's chromium for the browser tests (Playwright drives it; no browser download).
 browser:
@@ -54,11 +55,11 @@ browser:
 
 unit:
 	@$(MAKE) --no-print-directory install EXTRAS=dev
-	$(BIN)/python -m pytest -m unit
+	$(BIN)/python -m pytest -m unit --durations=15
 
 integration:
 	@$(MAKE) --no-print-directory install EXTRAS=dev
-	$(BIN)/python -m pytest -m integration
+	$(BIN)/python -m pytest -m integration --durations=15
 
 # Known vulnerabilities in the installed dependencies; fails on those with a fix available (exit 1) and
 # when pip-audit could not look the packages up (exit 2). Not part of `make test`: it needs the network.

@@ -7,6 +7,11 @@ NEWSRAG_HOST says otherwise.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from rag.cli import _guard
 
 SAMPLE_CORPUS = Path(__file__).resolve().parent / "data"
 
@@ -46,18 +51,35 @@ def serve(settings=None, ingest_sample: bool = True) -> None:
     """Ingest the sample corpus into an empty store, warm the models up, and serve."""
     import uvicorn
 
-    from rag.cli import run_ingest
     from rag.config import Settings
     from rag.service import RagService
 
     settings = settings or Settings()
     service = RagService(settings)
     if ingest_sample and service.is_empty():
-        report = run_ingest(service, [SAMPLE_CORPUS])
+        report = service.ingest([SAMPLE_CORPUS])
         print(f"Ingested the sample corpus: {report.added} articles, {report.passages} passages.")
     service.warm_up()
     print(f"newsrag on http://{settings.host}:{settings.port}/  (API docs at /docs)")
     uvicorn.run(create_app(settings, service), host=settings.host, port=settings.port, log_level="warning")
+
+
+# `newsrag serve`: rag.cli finds this through the `newsrag.commands` entry point (pyproject.toml).
+serve_cli = typer.Typer(add_completion=False)
+
+
+@serve_cli.command("serve")
+@_guard
+def serve_command(
+    host: Annotated[Optional[str], typer.Option(help="Address to bind (default NEWSRAG_HOST, 127.0.0.1).")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default NEWSRAG_PORT, 7860).")] = None,
+    sample: Annotated[bool, typer.Option(help="Ingest the sample corpus when the store is empty.")] = True,
+):
+    """Serve the web UI and the HTTP API in one process."""
+    from rag.config import Settings
+
+    updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    serve(Settings().model_copy(update=updates), ingest_sample=sample)
 
 
 if __name__ == "__main__":

@@ -10,10 +10,56 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from rag.retrieval import Mode
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help="newsrag: cited answers from your news archive.")
+# Commands defined outside rag/ (the eval and bench commands in eval/cli.py, serve in app.py) are
+# entry points of this group, declared in pyproject.toml, each naming a typer.Typer. An entry point
+# rather than an import: rag/ may depend on neither eval/ nor the composition root, yet every way of
+# starting the CLI (the `newsrag` script, `python -m rag.cli`, a test's CliRunner on `app`) has to offer
+# them. They are loaded only when one of them is asked for or the command list is shown, so `newsrag ask`
+# imports nothing of eval/.
+COMMAND_PLUGINS = "newsrag.commands"
+
+
+class _PluginGroup(TyperGroup):
+    """The top-level group: the commands defined here, then the ones plugged in through entry points."""
+
+    _plugins_loaded = False
+
+    def _load_plugins(self) -> None:
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        from importlib.metadata import distributions
+
+        points = {}
+        # Every distribution's, not entry_points(): that keeps the first metadata found per project, and a
+        # stale newsrag.egg-info left in a checkout (on sys.path under pytest or `python -m`) would hide
+        # the installed one.
+        for dist in distributions():
+            for point in dist.entry_points.select(group=COMMAND_PLUGINS):
+                points.setdefault(point.name, point)
+        for name, point in sorted(points.items()):
+            if name not in self.commands:
+                command = typer.main.get_command(point.load())
+                command.name = name
+                self.add_command(command)
+        # Commands, then groups, as Typer lists its own.
+        self.commands = dict(sorted(self.commands.items(), key=lambda item: isinstance(item[1], TyperGroup)))
+
+    def list_commands(self, ctx):
+        self._load_plugins()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx, cmd_name):
+        if cmd_name not in self.commands:
+            self._load_plugins()
+        return super().get_command(ctx, cmd_name)
+
+
+app = typer.Typer(cls=_PluginGroup, add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help="newsrag: cited answers from your news archive.")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -213,218 +259,6 @@ def docs(as_json: Annotated[bool, typer.Option("--json", help="Print the list as
     out.print(f"{len(rows)} articles in {len({row['story'] for row in rows})} stories")
 
 
-eval_app = typer.Typer(help="Score answers against gold Q&A pairs; import SQuAD, RealTime QA, MultiHop-RAG; compare runs.")
-app.add_typer(eval_app, name="eval")
-
-
-@eval_app.callback(invoke_without_command=True)
-@_guard
-def eval_run(
-    ctx: typer.Context,
-    dataset: Annotated[Optional[Path], typer.Option(help="Gold questions (JSONL).")] = None,
-    corpus: Annotated[Optional[Path], typer.Option(help="Ingest this folder into a fresh temporary store first.")] = None,
-    llm: Annotated[Optional[str], typer.Option(help="Answer backend (default: NEWSRAG_LLM).")] = None,
-    limit: Annotated[Optional[int], typer.Option(min=1, help="Score a seeded random sample of N questions.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Folder for results.jsonl and the reports.")] = None,
-    baseline: Annotated[Optional[str], typer.Option(help="Also run a baseline: 'naive' (plain LangChain chain).")] = None,
-    judge: Annotated[Optional[str], typer.Option(help="Also grade answers with this LLM backend (LLM-as-judge).")] = None,
-    briefings: Annotated[Optional[Path], typer.Option(help="Also score briefings on these gold topics (JSONL).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print report.json.")] = False,
-):
-    """Run the gold questions through newsrag and write results.jsonl, report.json/.md/.html."""
-    if ctx.invoked_subcommand is not None:
-        return
-    if dataset is None:
-        _fail("--dataset is required (e.g. eval/datasets/ukraine-2022.jsonl).")
-    for flag, value in (("--llm", llm), ("--judge", judge)):
-        if value is not None and value not in LLM_BACKENDS:
-            _fail(f"{flag} must be one of {', '.join(LLM_BACKENDS)} (got '{value}').")
-    from datetime import datetime
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from eval.runner import run_eval
-
-    out_dir = out_dir or Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
-    with Progress(TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task("", total=None)
-        report, _ = run_eval(dataset, corpus, llm, limit, seed, out_dir, baseline, judge=judge, briefings=briefings,
-                             progress=lambda done, total: bar.update(task, completed=done, total=total))
-    if as_json:
-        out.print_json(json.dumps(report, ensure_ascii=False))
-        return
-    m = report["metrics"]["overall"]
-
-    def fmt(value):
-        return "—" if value is None else f"{value:.3f}"
-
-    out.print(
-        f"{report['questions']} questions, backend {report['backend']}: accuracy {fmt(m['accuracy'])}, "
-        f"abstention {fmt(m['abstention'])}, recall@5 {fmt(m['recall@5'])}, citation precision "
-        f"{fmt(m['citation_precision'])}, faithfulness {fmt(m['faithfulness'])}, p50 {fmt(m['latency_p50_s'])}s"
-    )
-    if report["baseline"]:
-        b = report["baseline"]["metrics"]["overall"]
-        out.print(f"naive baseline: accuracy {fmt(b['accuracy'])}, abstention {fmt(b['abstention'])}, "
-                  f"recall@5 {fmt(b['recall@5'])}, p50 {fmt(b['latency_p50_s'])}s")
-    if report["judge"]:
-        j = report["judge"]
-        out.print(f"judge ({j['judge_backend']}): accuracy {fmt(j['judge_accuracy'])}, "
-                  f"agreement with the string metric {fmt(j['judge_agreement'])}")
-    if report["briefings"]:
-        b = report["briefings"]["metrics"]
-        out.print(f"briefings ({report['briefings']['topics']} topics): fact recall {fmt(b['fact_recall'])}, "
-                  f"citation precision {fmt(b['citation_precision'])}, cite recall {fmt(b['cite_recall'])}, "
-                  f"verified {fmt(b['verified'])}, abstention {fmt(b['abstention'])}, p50 {fmt(b['p50_s'])}s")
-    out.print(f"reports in {out_dir}/ (report.md, report.html, results.jsonl)")
-
-
-@eval_app.command("import-squad")
-@_guard
-def eval_import_squad(
-    squad_file: Annotated[Path, typer.Argument(help="A SQuAD 1.1 or 2.0 JSON file.")],
-    corpus_out: Annotated[Path, typer.Option(help="Folder for the articles (one per paragraph).")],
-    gold_out: Annotated[Path, typer.Option(help="The gold JSONL file to write.")],
-):
-    """Turn a SQuAD file into a corpus folder and a gold file."""
-    from eval.squad import import_squad
-
-    counts = import_squad(squad_file, corpus_out, gold_out)
-    out.print(f"{counts['articles']} articles in {corpus_out}, {counts['questions']} questions "
-              f"({counts['unanswerable']} unanswerable) in {gold_out}")
-
-
-@eval_app.command("import-realtimeqa")
-@_guard
-def eval_import_realtimeqa(
-    folder: Annotated[Path, typer.Argument(help="A RealTime QA folder of <week>_qa.jsonl and <week>_gcs.jsonl files.")],
-    corpus_out: Annotated[Path, typer.Option(help="Folder for the articles (one JSONL feed per week).")],
-    gold_out: Annotated[Path, typer.Option(help="The gold JSONL file to write.")],
-    limit: Annotated[Optional[int], typer.Option(min=1, help="Import a seeded random sample of N questions and their weeks.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
-):
-    """Turn RealTime QA weeks into a corpus folder (their search results) and a gold file."""
-    from eval.realtimeqa import import_realtimeqa
-
-    c = import_realtimeqa(folder, corpus_out, gold_out, limit, seed)
-    out.print(f"{c['articles']} articles from {c['weeks']} weeks in {corpus_out} ({c['skipped']} search results "
-              f"without text left out), {c['questions']} questions in {gold_out}: the answer string is in the "
-              f"corpus for {c['answer_in_corpus']}, in the question's own search results for {c['with_sources']}")
-
-
-@eval_app.command("import-multihop")
-@_guard
-def eval_import_multihop(
-    folder: Annotated[Path, typer.Argument(help="A MultiHop-RAG folder with queries_with_gold.jsonl and derived_evidence_articles.jsonl.")],
-    corpus_out: Annotated[Path, typer.Option(help="Folder for the articles (one JSONL feed).")],
-    gold_out: Annotated[Path, typer.Option(help="The gold JSONL file to write.")],
-    limit: Annotated[Optional[int], typer.Option(min=1, help="Import a seeded random sample of N questions.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
-):
-    """Turn the MultiHop-RAG sample into a corpus folder (its evidence articles) and a gold file."""
-    from eval.multihop import import_multihop
-
-    c = import_multihop(folder, corpus_out, gold_out, limit, seed)
-    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(c["by_type"].items()))
-    out.print(f"{c['articles']} articles in {corpus_out}, {c['questions']} questions in {gold_out} ({kinds})")
-
-
-@eval_app.command("verify")
-@_guard
-def eval_verify(
-    dataset: Annotated[Path, typer.Option(help="SummEdits JSON, or RAGTruth summary_sentences.jsonl / summary_responses.jsonl.")],
-    part: Annotated[str, typer.Option(help="report, calibration or all (documents are split between the two parts).")] = "report",
-    limit: Annotated[Optional[int], typer.Option(min=1, help="Score a seeded random sample of N claims.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the sample and of the bootstrap.")] = 0,
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Folder for results.jsonl, report.json and report.md.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print report.json.")] = False,
-):
-    """Score the claim verifier on public claim data: balanced accuracy, claims kept and dropped, AUC."""
-    from datetime import datetime
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from eval.claims import run_verify_eval
-
-    out_dir = out_dir or Path("runs") / f"verify-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-    with Progress(TextColumn("verify"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task("", total=None)
-        report = run_verify_eval(dataset, part=part, limit=limit, seed=seed, out_dir=out_dir,
-                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
-    if as_json:
-        out.print_json(json.dumps(report, ensure_ascii=False))
-        return
-    m = report["metrics"]
-
-    def fmt(value):
-        return "—" if value is None else f"{value:.3f}"
-
-    ci = m["balanced_accuracy_ci95"]
-    out.print(
-        f"{m['n']} claims ({part}): balanced accuracy {fmt(m['balanced_accuracy'])} "
-        f"[{fmt(ci[0]) if ci else '—'}, {fmt(ci[1]) if ci else '—'}], supported kept {fmt(m['supported_kept'])}, "
-        f"unsupported dropped {fmt(m['unsupported_dropped'])}, AUC {fmt(m['auc'])}"
-    )
-    for name, entry in m["by_error_type"].items():
-        out.print(f"  {escape(name)}: dropped {fmt(entry['dropped'])} of {entry['n']}")
-    out.print(f"reports in {out_dir}/ (report.md, report.json, results.jsonl)")
-
-
-@eval_app.command("compare")
-@_guard
-def eval_compare(
-    run_a: Annotated[Path, typer.Argument(help="The earlier run folder.")],
-    run_b: Annotated[Path, typer.Argument(help="The later run folder.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
-):
-    """Metric deltas between two runs and the questions that flipped."""
-    from eval.report import compare_runs, format_comparison
-
-    result = compare_runs(run_a, run_b)
-    if as_json:
-        out.print_json(json.dumps(result, ensure_ascii=False))
-    else:
-        out.print(escape(format_comparison(result)))
-
-
-@app.command()
-@_guard
-def bench(
-    quick: Annotated[bool, typer.Option(help="Small sizes, under 2 minutes: checks the harness, not the numbers.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON (headline keys first).")] = False,
-    out_file: Annotated[Optional[Path], typer.Option("--out", help="Also write the JSON results to this file.")] = None,
-    sizes: Annotated[Optional[str], typer.Option(help="Comma-separated archive sizes in passages (default 1000,10000,100000).")] = None,
-    fresh: Annotated[bool, typer.Option(help="Rebuild the cached scale stores.")] = False,
-    server: Annotated[bool, typer.Option(help="Also measure behind a Chroma server (`chroma run` on loopback).")] = True,
-):
-    """Benchmark ingest, search, answers and memory against the plain LangChain pipeline (see README)."""
-    from eval import bench as harness
-
-    argv = (["--quick"] if quick else []) + (["--json"] if as_json else []) + (["--fresh"] if fresh else [])
-    argv += (["--out", str(out_file)] if out_file else []) + (["--sizes", sizes] if sizes else [])
-    argv += [] if server else ["--no-server"]
-    harness.main(argv)
-
-
-@app.command()
-@_guard
-def serve(
-    host: Annotated[Optional[str], typer.Option(help="Address to bind (default NEWSRAG_HOST, 127.0.0.1).")] = None,
-    port: Annotated[Optional[int], typer.Option(help="Port (default NEWSRAG_PORT, 7860).")] = None,
-    sample: Annotated[bool, typer.Option(help="Ingest the sample corpus when the store is empty.")] = True,
-):
-    """Serve the web UI and the HTTP API in one process."""
-    from rag.config import Settings
-    import app as composition
-
-    settings = Settings()
-    updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
-    composition.serve(settings.model_copy(update=updates), ingest_sample=sample)
-
-
 @app.command()
 @_guard
 def shell():
@@ -444,6 +278,85 @@ def shell():
             search(query, k=None, since=None, until=None, source=None, mode="hybrid", as_of=None, as_json=False)
         except typer.Exit:
             pass
+
+
+sources_app = typer.Typer(help="Web sources (feeds, pages, sitemaps) that `newsrag sync` fetches; needs NEWSRAG_ALLOW_NETWORK=true.")
+app.add_typer(sources_app, name="sources")
+
+
+@sources_app.command("add")
+@_guard
+def sources_add(
+    url: Annotated[str, typer.Argument(help="A feed, page or sitemap URL.")],
+    kind: Annotated[Optional[str], typer.Option(help="feed, page or sitemap (default: detected from what the URL serves).")] = None,
+):
+    """Add a web source for `newsrag sync`."""
+    source = _service().add_source(url, kind)
+    out.print(f"added {escape(source.url)} as a {source.kind}; `newsrag sync` fetches it")
+
+
+@sources_app.command("list")
+@_guard
+def sources_list(as_json: Annotated[bool, typer.Option("--json", help="Print the sources as JSON.")] = False):
+    """List the web sources and how their last sync went."""
+    rows = _service().sources()
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    for row in rows:
+        state = escape(row["last_error"]) if row["last_error"] else f"synced {row['last_synced'] or 'never'}"
+        out.print(f"{escape(row['url'])}  {row['kind']}, {row['articles']} articles, {state}")
+    out.print(f"{len(rows)} sources")
+
+
+@sources_app.command("remove")
+@_guard
+def sources_remove(url: Annotated[str, typer.Argument(help="The source's URL, as `newsrag sources list` shows it.")]):
+    """Stop syncing a source (the articles stored from it stay)."""
+    if not _service().remove_source(url):
+        _fail(f"{url} is not a source; `newsrag sources list` shows them.")
+    out.print(f"removed {escape(url)}; the articles already stored from it stay in the archive")
+
+
+def run_sync(service, quiet: bool = False):
+    """Sync with a progress bar on a terminal; returns the SyncReport."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("syncing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
+                  console=err, transient=True, disable=quiet or not err.is_terminal) as bar:
+        task = bar.add_task("", total=None)
+        return service.sync(progress=lambda done, total, url: bar.update(task, completed=done, total=total, description=url[-60:]))
+
+
+@app.command()
+@_guard
+def sync(
+    every: Annotated[Optional[str], typer.Option(help="Keep syncing at this interval (30s, 15m, 2h) until interrupted.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print each sync's report as JSON.")] = False,
+):
+    """Fetch what is new from every web source and ingest it (needs NEWSRAG_ALLOW_NETWORK=true)."""
+    from rag.sources import parse_interval, run_every
+
+    seconds, service = (parse_interval(every) if every else None), _service()
+
+    def once():
+        report = run_sync(service, quiet=as_json)
+        if as_json:
+            out.print_json(json.dumps(report.to_json()))
+            return report
+        for failure in report.failed:
+            err.print(f"[yellow]failed:[/yellow] {escape(failure['error'])}")
+        for note in report.from_feed:
+            err.print(f"[yellow]page not fetched:[/yellow] {escape(note)}")
+        out.print(f"{report.sources} sources, {report.requests} requests ({report.not_modified} not modified, {report.skipped} "
+                  f"unchanged items not fetched): added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+                  f"failed {len(report.failed)}; {report.passages} passages in the store ({report.seconds:.1f} s)")
+        return report
+
+    if seconds is not None:
+        run_every(seconds, once)
+    elif once().failed:
+        raise typer.Exit(1)
 
 
 def main() -> None:

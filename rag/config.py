@@ -119,6 +119,29 @@ class DuplicatePolicy(BaseModel):
     )
 
 
+class FetchPolicy(BaseModel):
+    """How `newsrag sync` fetches from the web (rag/sources.py): politeness and limits, per request."""
+
+    timeout_s: float = Field(
+        15.0, gt=0, description="Seconds a request may take in all (connecting, waiting and reading) before it is given up.",
+    )
+    max_response_mb: float = Field(
+        5.0, gt=0, description="A response larger than this is abandoned while it is read (and refused from its "
+        "Content-Length when it states one); the largest page in the RealTime QA 2026 archive's text is 0.1 MB.",
+    )
+    host_interval_s: float = Field(
+        1.0, ge=0, description="Least time between two requests to one host; a robots.txt Crawl-delay that is longer wins.",
+    )
+    max_redirects: int = Field(5, ge=0, le=20, description="Most redirects followed for one request.")
+    max_items_per_source: int = Field(
+        200, ge=1, description="Most article pages fetched from one feed or sitemap in one sync (the newest first).",
+    )
+    user_agent: str = Field(
+        "newsrag/0.1 (local news archive)",
+        description="User-Agent sent with every request and matched against robots.txt rules.",
+    )
+
+
 class Settings(BaseSettings):
     """All newsrag options. Environment variables use the NEWSRAG_ prefix (e.g. NEWSRAG_DATA_DIR)."""
 
@@ -175,6 +198,16 @@ class Settings(BaseSettings):
     duplicates: DuplicatePolicy = Field(
         default_factory=DuplicatePolicy,
         description="How syndicated copies are grouped into stories (NEWSRAG_DUPLICATES__CONTAINMENT=0.7 overrides one field).",
+    )
+
+    allow_network: bool = Field(
+        False,
+        description="Let `newsrag sources add` and `newsrag sync` fetch from the web; off, they open no connection. "
+        "Ingesting files and uploads never fetches anything either way.",
+    )
+    fetch: FetchPolicy = Field(
+        default_factory=FetchPolicy,
+        description="How web sources are fetched (NEWSRAG_FETCH__HOST_INTERVAL_S=2 overrides one field).",
     )
 
     llm: Literal["llamacpp", "openai", "ollama", "extractive", "fake"] = Field(

@@ -570,7 +570,9 @@ def entry_id(entry, fallback: str) -> str:
     return f"{slug}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:12]}"
 
 
-def _entry_article(entry, number: int, path: Path, outlet: str | None, max_record_bytes: int | None) -> Article:
+def entry_article(entry, number: int, origin: str, stem: str, outlet: str | None,
+                  max_record_bytes: int | None) -> Article:
+    """One feed entry as an article (its content, else its summary); `stem` names an entry with no guid or link."""
     contents = [c for c in entry.get("content") or [] if (c.get("value") or "").strip()]
     summary = entry.get("summary") or ""
     summary_kind = (entry.get("summary_detail") or {}).get("type")
@@ -587,9 +589,9 @@ def _entry_article(entry, number: int, path: Path, outlet: str | None, max_recor
     title = _detail_text(title, (entry.get("title_detail") or {}).get("type")) if title else None
     published = _struct_date(entry.get("published_parsed")) or _struct_date(entry.get("updated_parsed"))
     article = build_article(
-        entry_id(entry, f"{path.stem}-{number}"),
+        entry_id(entry, f"{stem}-{number}"),
         body,
-        origin=str(path),
+        origin=origin,
         title=title,
         published=published,
         source=outlet,
@@ -603,9 +605,8 @@ def _entry_article(entry, number: int, path: Path, outlet: str | None, max_recor
     return article
 
 
-def _syndication_articles(path: Path, max_record_bytes: int | None) -> Iterator[Article | LoadError]:
-    """One article per entry of an RSS or Atom file; an entry that cannot be read is a LoadError of its own."""
-    data = path.read_bytes()
+def feed_entries(data: bytes) -> tuple[str | None, list]:
+    """The outlet (the feed's title) and the entries of an RSS or Atom document; UnreadableFile when it is not one."""
     if not data.strip():
         raise UnreadableFile("is empty")
     if looks_binary(data):
@@ -616,11 +617,16 @@ def _syndication_articles(path: Path, max_record_bytes: int | None) -> Iterator[
             reason = parsed.get("bozo_exception").__class__.__name__
             raise UnreadableFile(f"is not a readable RSS or Atom feed (the XML is malformed: {reason})")
         raise UnreadableFile("is not an RSS or Atom feed")
-    outlet = (parsed.feed.get("title") or "").strip() or None
+    return (parsed.feed.get("title") or "").strip() or None, list(parsed.entries)
+
+
+def _syndication_articles(path: Path, max_record_bytes: int | None) -> Iterator[Article | LoadError]:
+    """One article per entry of an RSS or Atom file; an entry that cannot be read is a LoadError of its own."""
+    outlet, entries = feed_entries(path.read_bytes())
     origin = str(path)
-    for number, entry in enumerate(parsed.entries, 1):
+    for number, entry in enumerate(entries, 1):
         try:
-            yield _entry_article(entry, number, path, outlet, max_record_bytes)
+            yield entry_article(entry, number, origin, path.stem, outlet, max_record_bytes)
         except (UnreadableFile, ValueError) as exc:
             yield LoadError(f"{origin} (entry {number})", f"{origin} (entry {number}) {exc}.")
 

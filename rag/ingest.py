@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -172,11 +172,28 @@ class Ingestor:
     # --- ingestion -------------------------------------------------------------------------------
 
     def ingest(self, paths: Iterable[Path], prune: bool = False, progress: ProgressCallback | None = None) -> IngestReport:
+        paths = [Path(p) for p in paths]
+        files = list(iter_files(paths, exclude=[self.settings.data_dir]))
+        max_bytes = int(self.settings.max_file_mb * 1e6)
+        max_record_bytes = int(self.settings.max_record_mb * 1e6)
+
+        def loaded() -> Iterator[Article | LoadError]:
+            for number, item in enumerate(files, 1):
+                if progress:
+                    progress(number - 1, len(files), str(item.path if isinstance(item, LoadError) else item))
+                yield from [item] if isinstance(item, LoadError) else load_file(item, max_bytes=max_bytes, max_record_bytes=max_record_bytes)
+            if progress:
+                progress(len(files), len(files), "")
+
+        return self.ingest_articles(loaded(), prune_roots=[p.resolve() for p in paths] if prune else None)
+
+    def ingest_articles(self, items: Iterable[Article | LoadError], prune_roots: list[Path] | None = None) -> IngestReport:
+        """Store articles made elsewhere (files, web pages) with the same hashing, grouping and write protocol;
+        `prune_roots` also removes stored articles from under those folders that `items` no longer holds."""
         self.embeddings.warm_up()  # model loading is start-up cost, not ingest throughput
         started = time.perf_counter()
         embed_before = getattr(self.embeddings, "seconds_encoding", 0.0)
         report = IngestReport()
-        paths = [Path(p) for p in paths]
         if self.recover():
             self.store.bump_version()
 
@@ -202,57 +219,47 @@ class Ingestor:
             self._write(buffer, report)
             buffer.clear()
 
-        files = list(iter_files(paths, exclude=[self.settings.data_dir]))
-        max_bytes = int(self.settings.max_file_mb * 1e6)
-        max_record_bytes = int(self.settings.max_record_mb * 1e6)
-        for number, item in enumerate(files, 1):
-            if progress:
-                progress(number - 1, len(files), str(item.path if isinstance(item, LoadError) else item))
-            loaded = [item] if isinstance(item, LoadError) else load_file(item, max_bytes=max_bytes, max_record_bytes=max_record_bytes)
-            for result in loaded:
-                if isinstance(result, LoadError):
-                    report.failed.append({"path": result.path, "error": result.error})
-                    failed_files.add(_origin_file(result.path))
-                    continue
-                article = result
-                if article.id in seen_ids:
-                    message = (
-                        f"{article.origin} has the article id '{article.id}', already used by {seen_ids[article.id]} "
-                        "in this batch; rename one of them."
-                    )
-                    report.failed.append({"path": article.origin, "error": message})
-                    continue
-                seen_ids[article.id] = article.origin
-                existing = manifest.get(article.id)
-                if existing and existing.get("content_hash") == article.content_hash and existing.get("status") == "complete":
-                    report.unchanged += 1
-                    continue
-                twin = by_text_hash.get(article.text_hash)
-                if twin and twin != article.id:
-                    report.duplicates.append({"path": article.origin, "id": article.id, "duplicate_of": twin})
-                    continue
-                by_text_hash[article.text_hash] = article.id
-                self._story_fields[article.id] = stories.place(article.id, article.text, article.text_hash)
-                if existing and existing.get("story"):
-                    left_stories.add(existing["story"])
-                chunk_started = time.perf_counter()
-                passages = split_text(article.text, self.settings.chunk_tokens, self.settings.chunk_overlap)
-                report.chunk_seconds += time.perf_counter() - chunk_started
-                buffer.append((article, passages, "updated" if existing else "added"))
-                if sum(len(p) for _, p, _ in buffer) >= self.settings.ingest_batch_size:
-                    flush()
+        for result in items:
+            if isinstance(result, LoadError):
+                report.failed.append({"path": result.path, "error": result.error})
+                failed_files.add(_origin_file(result.path))
+                continue
+            article = result
+            if article.id in seen_ids:
+                message = (
+                    f"{article.origin} has the article id '{article.id}', already used by {seen_ids[article.id]} "
+                    "in this batch; rename one of them."
+                )
+                report.failed.append({"path": article.origin, "error": message})
+                continue
+            seen_ids[article.id] = article.origin
+            existing = manifest.get(article.id)
+            if existing and existing.get("content_hash") == article.content_hash and existing.get("status") == "complete":
+                report.unchanged += 1
+                continue
+            twin = by_text_hash.get(article.text_hash)
+            if twin and twin != article.id:
+                report.duplicates.append({"path": article.origin, "id": article.id, "duplicate_of": twin})
+                continue
+            by_text_hash[article.text_hash] = article.id
+            self._story_fields[article.id] = stories.place(article.id, article.text, article.text_hash)
+            if existing and existing.get("story"):
+                left_stories.add(existing["story"])
+            chunk_started = time.perf_counter()
+            passages = split_text(article.text, self.settings.chunk_tokens, self.settings.chunk_overlap)
+            report.chunk_seconds += time.perf_counter() - chunk_started
+            buffer.append((article, passages, "updated" if existing else "added"))
+            if sum(len(p) for _, p, _ in buffer) >= self.settings.ingest_batch_size:
+                flush()
         flush()
         self._story_fields.clear()
         for story in sorted(left_stories):
             stories.regroup(story)
-        if progress:
-            progress(len(files), len(files), "")
 
-        if prune:
-            roots = [p.resolve() for p in paths]
+        if prune_roots is not None:
             for article_id, record in manifest.items():
                 origin = record.get("origin", "")
-                if article_id in seen_ids or not origin or not _under(origin, roots):
+                if article_id in seen_ids or not origin or not _under(origin, prune_roots):
                     continue
                 if _origin_file(origin) in failed_files:
                     continue  # its file is still there but unreadable now: keep what we have

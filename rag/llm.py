@@ -8,16 +8,12 @@ from __future__ import annotations
 import atexit
 import contextlib
 import importlib.util
-import re
 import threading
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Callable
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 from rag.config import Settings
 
@@ -102,6 +98,16 @@ def _llamacpp(settings: Settings) -> BaseChatModel:
         return _llamacpp_cache[key]
 
 
+# Backends defined outside rag/, by name: the test suite registers its scripted model as "fake"
+# (tests/fakes.py), so the product carries no test double.
+_registered_backends: dict[str, Callable[[Settings], BaseChatModel]] = {}
+
+
+def register_backend(name: str, factory: Callable[[Settings], BaseChatModel]) -> None:
+    """Make `factory(settings)` the chat model of backend `name` (NEWSRAG_LLM / --llm)."""
+    _registered_backends[name] = factory
+
+
 def make_llm(settings: Settings, backend: str | None = None) -> BaseChatModel | None:
     """The chat model for `backend` (default: settings.llm); None for the extractive backend."""
     match backend or settings.llm:
@@ -135,42 +141,9 @@ def make_llm(settings: Settings, backend: str | None = None) -> BaseChatModel | 
             )
         case "extractive":
             return None
-        case "fake":
-            return FakeChatModel()
+        case other if other in _registered_backends:
+            return _registered_backends[other](settings)
         case other:
-            raise BackendUnavailable(f"Unknown LLM backend '{other}'; use llamacpp, openai, ollama, extractive or fake.")
+            names = ["llamacpp", "openai", "ollama", "extractive", *_registered_backends]
+            raise BackendUnavailable(f"Unknown LLM backend '{other}'; use {', '.join(names[:-1])} or {names[-1]}.")
 
-
-class FakeChatModel(BaseChatModel):
-    """Deterministic stand-in for tests: scripted replies, or else the first sentence of passage [1].
-
-    With `replies`, each call returns the next one (cycling), so tests can feed the chain any output
-    a real model might produce, invented numbers included.
-    """
-
-    replies: list[str] = []
-    calls: int = 0
-
-    @property
-    def _llm_type(self) -> str:
-        return "newsrag-fake"
-
-    def _reply(self, messages: list[BaseMessage]) -> str:
-        self.calls += 1
-        if self.replies:
-            return self.replies[(self.calls - 1) % len(self.replies)]
-        prompt = str(messages[-1].content)
-        match = re.search(r"^\[1\][^\n]*?\)\s*(.+?[.!?])(?=\s|$)", prompt, re.MULTILINE)
-        if "Standalone question:" in prompt:
-            return prompt.split("Follow-up question:", 1)[1].split("\n", 1)[0].strip()
-        return f"{match.group(1)} [1]" if match else "The archive does not say."
-
-    def _generate(self, messages: list[BaseMessage], stop=None, run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self._reply(messages)))])
-
-    def _stream(self, messages: list[BaseMessage], stop=None, run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any):
-        for piece in re.findall(r"\S+\s*", self._reply(messages)):
-            chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
-            if run_manager:
-                run_manager.on_llm_new_token(piece, chunk=chunk)
-            yield chunk

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
+from typing import BinaryIO
 
 from rag.answer import Answer, AnswerEngine
 from rag.config import Settings
@@ -15,6 +17,7 @@ from rag.dates import parse_as_of
 from rag.ingest import IngestReport, Ingestor, ProgressCallback
 from rag.retrieval import HybridSearcher, Mode, SearchHit, build_filter
 from rag.text import expand_abbreviations
+from rag.uploads import Refusal, UploadResult, content_refusal, limit_bytes, safe_filename, type_refusal
 from rag.verify import ClaimVerifier
 from vectorstore.chroma import ChromaStore
 from vectorstore.keyword import KeywordIndex
@@ -77,13 +80,87 @@ class RagService:
 
     def ingest(self, paths: Iterable[Path | str], prune: bool = False, progress: ProgressCallback | None = None) -> IngestReport:
         with self._write_lock:
-            report = self._ingestor.ingest([Path(p) for p in paths], prune=prune, progress=progress)
-            if report.changed:
-                started = time.perf_counter()
-                self.searcher.sync_keyword_index()
-                report.keyword_seconds = time.perf_counter() - started
-                report.seconds += report.keyword_seconds
-            return report
+            return self._reindexed(self._ingestor.ingest([Path(p) for p in paths], prune=prune, progress=progress))
+
+    def _reindexed(self, report: IngestReport) -> IngestReport:
+        if report.changed:
+            started = time.perf_counter()
+            self.searcher.sync_keyword_index()
+            report.keyword_seconds = time.perf_counter() - started
+            report.seconds += report.keyword_seconds
+        return report
+
+    # --- web sources (rag/sources.py); nothing here opens a connection unless NEWSRAG_ALLOW_NETWORK is on --------
+
+    def add_source(self, url: str, kind: str | None = None):
+        """Register a feed, page or sitemap URL (its kind detected from what it serves unless given)."""
+        from rag.sources import SourceRegistry, add_source
+
+        return add_source(SourceRegistry(self.settings.data_dir), self.settings, url, kind)
+
+    def sources(self) -> list[dict]:
+        """The web sources with what their last sync gave, and how many stored articles came from each."""
+        from dataclasses import asdict
+
+        from rag.sources import SourceRegistry
+
+        registry = SourceRegistry(self.settings.data_dir)
+        stored = set(self.store.articles(where={"status": "complete"}))
+        counts = Counter(state.get("source") for state in registry.pages.values() if state.get("id") in stored)
+        return [{**asdict(source), "articles": counts[source.url]} for source in registry.sources]
+
+    def remove_source(self, url: str) -> bool:
+        """Stop syncing a source; the articles already stored from it stay."""
+        from rag.sources import SourceRegistry
+
+        return SourceRegistry(self.settings.data_dir).remove(url)
+
+    def sync(self, progress=None):
+        """Fetch what is new from every source and ingest it (a SyncReport); one failing source never stops the rest."""
+        from rag.sources import sync_sources
+
+        def hashes() -> dict[str, str]:
+            return {article_id: record.get("content_hash", "")
+                    for article_id, record in self.store.articles(where={"status": "complete"}).items()}
+
+        with self._write_lock:
+            return sync_sources(self.settings, lambda items: self._reindexed(self._ingestor.ingest_articles(items)),
+                                hashes, progress)
+
+    def upload(self, files: Iterable[tuple[str | None, bytes | BinaryIO]],
+               progress: ProgressCallback | None = None) -> UploadResult:
+        """Store and ingest uploaded files, given as (name the uploader gave, bytes or a binary stream).
+
+        Every front end's uploads come through here. Each name is sanitised, and a file is written (in a
+        fresh folder under the data directory) only when its type, size and content pass the checks of
+        rag/uploads.py; a file that fails gets one sentence in the report and nothing on disk."""
+        max_mb = self.settings.max_file_mb
+        folder = Path(self.settings.data_dir) / "uploads" / uuid.uuid4().hex[:12]
+        saved, refusals = [], []
+        for given_name, content in files:
+            name = safe_filename(given_name or "upload")
+            refusal = type_refusal(name)
+            if refusal is None:
+                # One byte over the limit is enough to refuse it; a stream is never read further than that.
+                data = content if isinstance(content, bytes) else content.read(limit_bytes(max_mb) + 1)
+                refusal = content_refusal(name, data, max_mb)
+            target = folder / name
+            if refusal is None and target.exists():  # two names that sanitise alike: never overwrite the first
+                refusal = Refusal(name, f"{name} has the same name as another file in this upload; rename one of them.")
+            if refusal is not None:
+                refusals.append(refusal)
+                continue
+            folder.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            saved.append(target)
+        report = self.ingest(saved, progress=progress).to_json() if saved else {
+            "added": 0, "updated": 0, "unchanged": 0, "removed": 0, "duplicates": [], "failed": [],
+            "passages": self.passage_count()}
+        for failure in report["failed"]:  # the report names the uploader's file, not our storage path
+            failure["path"] = Path(failure["path"]).name
+            failure["error"] = failure["error"].replace(str(folder) + "/", "")
+        report["failed"] = [refusal.to_json() for refusal in refusals] + report["failed"]
+        return UploadResult(report, refusals, saved)
 
     def delete(self, article_id: str) -> bool:
         with self._write_lock:

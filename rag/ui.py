@@ -88,6 +88,13 @@ CSS = """
 """
 
 
+def opened(paths: list[Path]):
+    """(name, binary stream) for each file Gradio received, each open only while the service reads it."""
+    for path in paths:
+        with path.open("rb") as handle:
+            yield path.name, handle
+
+
 def build_ui(service: RagService) -> gr.Blocks:
     def outlets() -> list[str]:
         return sorted({d["source"] for d in service.documents() if d["source"]})
@@ -145,21 +152,24 @@ def build_ui(service: RagService) -> gr.Blocks:
 
         with gr.Tab("Library"):
             table = gr.Dataframe(headers=["id", "title", "date", "outlet", "passages", "story", "copies"], interactive=False, wrap=True)
-            upload = gr.File(label="Add articles (.txt .md .html .pdf .jsonl .json)", file_count="multiple")
-            upload_report = gr.Markdown()
+            upload = gr.File(label="Add articles (.txt .md .html .pdf .jsonl .json)", file_count="multiple",
+                             elem_id="nr-upload")
+            upload_report = gr.Markdown(elem_id="nr-upload-report")
             with gr.Row():
                 delete_id = gr.Textbox(label="Article id to delete")
                 delete_button = gr.Button("Delete", variant="stop")
 
-            def ingest(files, progress=gr.Progress()):
+            def upload_files(files, progress=gr.Progress()):
                 if not files:
                     return gr.skip(), ""
                 paths = [Path(f if isinstance(f, str) else f.name) for f in files]
                 progress(0, desc="Ingesting")
-                report = service.ingest(paths, progress=lambda done, total, _: progress((done, max(total, 1))))
-                lines = [f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
-                         f"duplicates {len(report.duplicates)}, failed {len(report.failed)}"]
-                lines += [f"- {html.escape(Path(f['path']).name)}: {html.escape(f['error'].rsplit('/', 1)[-1])}" for f in report.failed]
+                # The same checks, folder and ingest as an API upload: the name Gradio kept for each file is
+                # the uploader's, and only the service decides whether and where it is written.
+                report = service.upload(opened(paths), progress=lambda done, total, _: progress((done, max(total, 1)))).report
+                lines = [f"added {report['added']}, updated {report['updated']}, unchanged {report['unchanged']}, "
+                         f"duplicates {len(report['duplicates'])}, failed {len(report['failed'])}"]
+                lines += [f"- {html.escape(f['path'])}: {html.escape(f['error'])}" for f in report["failed"]]
                 return documents_table(), "\n".join(lines)
 
             def delete(article_id):
@@ -170,7 +180,7 @@ def build_ui(service: RagService) -> gr.Blocks:
                 return documents_table(), (f"Deleted {html.escape(article_id)}." if deleted
                                            else f"No article with id {html.escape(article_id)}.")
 
-            upload.upload(ingest, upload, [table, upload_report])
+            upload.upload(upload_files, upload, [table, upload_report])
             delete_button.click(delete, delete_id, [table, upload_report])
 
         with gr.Tab("Briefing"):

@@ -8,9 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes import register_fakes
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+register_fakes()  # NEWSRAG_LLM=fake: the scripted chat model of tests/fakes.py
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CORPUS = ROOT / "data" / "ukraine-2022"

@@ -8,9 +8,10 @@ import pytest
 
 from rag.answer import ABSTAIN_TEXT
 from rag.dates import time_hints
-from rag.llm import BackendUnavailable, FakeChatModel, make_llm
+from rag.llm import BackendUnavailable, make_llm
 from rag.service import RagService
 from tests.conftest import SAMPLE_CORPUS
+from tests.fakes import FakeChatModel
 
 TORETSK = "How many civilians remain in Toretsk?"
 

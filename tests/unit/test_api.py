@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from rag.llm import FakeChatModel
 from rag.service import RagService
 from tests.conftest import SAMPLE_CORPUS
+from tests.fakes import FakeChatModel
 
 TORETSK = "How many civilians remain in Toretsk?"
 

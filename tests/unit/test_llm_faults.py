@@ -9,9 +9,9 @@ import threading
 
 from fastapi.testclient import TestClient
 
-from rag.llm import FakeChatModel
 from rag.service import RagService
 from tests.conftest import SAMPLE_CORPUS
+from tests.fakes import FakeChatModel
 
 TORETSK = "How many civilians remain in Toretsk?"
 

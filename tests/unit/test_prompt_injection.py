@@ -7,10 +7,10 @@ import pytest
 
 from rag.answer import format_passages
 from rag.injection import is_instruction, mask_instructions
-from rag.llm import FakeChatModel
 from rag.text import sentences as split_sentences
 from rag.service import RagService
 from tests.conftest import GOLD, SAMPLE_CORPUS
+from tests.fakes import FakeChatModel
 from tests.injection_set import CASES, INJECTION_DIR, check_answer, leaked_prompt
 
 

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from rag.config import Settings
-from rag.llm import FakeChatModel
 from rag.service import RagService
+from tests.fakes import FakeChatModel
 from tests.unit.test_documents import minimal_pdf
 
 KEY = "k3y-Zq8Vw2-never-logged"
