@@ -122,3 +122,31 @@ def test_a_file_the_loader_refuses_is_reported_without_the_storage_path(fake_ser
     result = fake_service.upload([("../empty.txt", b""), ("story.txt", GOOD)])
     assert result.report["failed"] == [{"path": "empty.txt", "error": "empty.txt is empty."}]
     assert str(fake_settings.data_dir) not in str(result.report["failed"])
+
+
+# --- the pure checks, at their edges ----------------------------------------------------------------
+
+@pytest.mark.parametrize("given, safe", [
+    ("../../evil.txt", "evil.txt"),
+    ("notes .", "notes"),  # spaces and dots at the ends go: "notes ." would name no type
+    (" .hidden.md", "hidden.md"),
+    ("a/b\\c\x00d.txt", "c_d.txt"),  # any separator is a directory; a control character becomes "_"
+    ("...", "upload"),  # nothing left: a fixed name
+    ("Xray scan X.txt", "Xray scan X.txt"),  # only spaces and dots are trimmed
+    ("x" * 150 + ".markdown", "x" * 100 + ".markdown"),  # the stem is cut to 100, the type kept
+    ("report." + "m" * 30, "report." + "m" * 19),  # a suffix keeps at most 20 characters, its dot included
+])
+def test_safe_filename(given, safe):
+    from rag.uploads import safe_filename
+
+    assert safe_filename(given) == safe
+
+
+def test_the_size_limit_is_in_bytes_and_a_file_at_the_limit_passes():
+    from rag.uploads import content_refusal, limit_bytes
+
+    assert limit_bytes(1) == 1_000_000 and limit_bytes(0.5) == 500_000
+    at_limit = b"a" * limit_bytes(0.001)
+    assert content_refusal("at.txt", at_limit, 0.001) is None
+    over = content_refusal("over.txt", at_limit + b"a", 0.001)
+    assert over is not None and over.sentence == "over.txt is over the 0.001 MB upload limit." and not over.wrong_type
