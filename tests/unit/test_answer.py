@@ -201,3 +201,21 @@ def test_model_sentences_are_held_to_the_answer_threshold(fake_settings):
     lenient = VerifierPolicy(answer_threshold=0.0, threshold=0.9999)
     service, _ = service_with(fake_settings, ["Some 1,400 civilians remain in Toretsk [1]."], verifier=lenient)
     assert service.ask(TORETSK).fallback is None
+
+
+def test_a_true_sentence_about_something_else_is_dropped(fake_settings):
+    # Passage [3] backs this sentence word for word, but it names nothing the question asks about.
+    service, _ = service_with(fake_settings, [
+        "300 to 400 Ukrainian troops remained blockaded inside the Sievierodonetsk chemical plant along with "
+        "several hundred civilians [3]."])
+    answer = service.ask(TORETSK)
+    assert "blockaded" not in answer.answer
+    assert any(d["reason"].startswith("is about something else") for d in answer.dropped), answer.dropped
+
+
+def test_a_sentence_that_only_restates_the_question_is_dropped(fake_settings):
+    # True to passage [3] (for this question), but it tells nothing the question does not already say.
+    service, _ = service_with(fake_settings, ["A military spokeswoman talked about the fighting in Toretsk [3]."])
+    answer = service.ask("What did a military spokeswoman say about the fighting in Toretsk?")
+    reasons = [d["reason"] for d in answer.dropped]
+    assert any(r.startswith("restates the question") for r in reasons), (answer.answer, reasons)

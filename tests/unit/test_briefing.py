@@ -109,3 +109,34 @@ def test_summary_has_two_to_four_sentences_even_for_one_article(service):
     for topic in ("Battle for Sievierodonetsk", "Russian offensive on Toretsk"):
         summary = service.brief(topic).summary
         assert 2 <= len(summary) <= 4 and all(item["citations"] for item in summary)
+
+
+def _sentence(article_id: str, day: str, text: str):
+    from rag.briefing import Sentence
+    from rag.retrieval import SearchHit
+
+    hit = SearchHit(f"{article_id}#0", article_id, article_id, day, "Wire", None, text, 1.0, 0, len(text))
+    return Sentence(hit, text, 0, len(text), 1.0)
+
+
+def test_disagreements_pair_different_figures_and_opposite_moves_from_different_articles():
+    from rag.briefing import BriefingBuilder
+
+    figures = [_sentence("a", "2026-03-01", "The harbour authority counted 40 ferries stranded at Dunmore port."),
+               _sentence("b", "2026-03-03", "The harbour authority counted 65 ferries stranded at Dunmore port.")]
+    found = BriefingBuilder._disagreements(figures)
+    assert len(found) == 1 and "different figures" in found[0]["about"]
+    assert [side["date"] for side in found[0]["sides"]] == ["2026-03-01", "2026-03-03"]  # older first
+    moves = [_sentence("c", "2026-03-02", "Rebel units withdrew from the Kessa river crossing overnight."),
+             _sentence("d", "2026-03-04", "Rebel units recaptured the Kessa river crossing overnight.")]
+    assert "ground gained" in BriefingBuilder._disagreements(moves)[0]["about"]
+    # the same figures, the same article or the same day: no disagreement
+    same = [figures[0], _sentence("e", "2026-03-05", "The harbour authority counted 40 ferries stranded at Dunmore port.")]
+    assert BriefingBuilder._disagreements(same) == []
+    one_article = [figures[0], _sentence("a", "2026-03-06", figures[1].text)]
+    assert BriefingBuilder._disagreements(one_article) == []
+    same_day = [figures[0], _sentence("f", "2026-03-01", figures[1].text)]
+    assert BriefingBuilder._disagreements(same_day) == []
+    # sentences that share fewer than two words or names (here one: "counted") are about different things
+    unrelated = [figures[0], _sentence("g", "2026-03-07", "Bakers counted 65 loaves.")]
+    assert BriefingBuilder._disagreements(unrelated) == []
