@@ -10,6 +10,7 @@ from rag.answer import ABSTAIN_TEXT
 from rag.dates import time_hints
 from rag.llm import BackendUnavailable, make_llm
 from rag.service import RagService
+from rag.text import sentence_spans
 from tests.conftest import SAMPLE_CORPUS
 from tests.fakes import FakeChatModel
 
@@ -204,12 +205,16 @@ def test_model_sentences_are_held_to_the_answer_threshold(fake_settings):
 
 
 def test_a_true_sentence_about_something_else_is_dropped(fake_settings):
-    # Passage [3] backs this sentence word for word, but it names nothing the question asks about.
-    service, _ = service_with(fake_settings, [
-        "300 to 400 Ukrainian troops remained blockaded inside the Sievierodonetsk chemical plant along with "
-        "several hundred civilians [3]."])
+    # The model quotes the first sentence of a passage about another town, word for word: true to the
+    # passage, but it names nothing the question asks about.
+    service, model = service_with(fake_settings)
+    hits = service.searcher.search(TORETSK, service.settings.answer_passages)
+    number, hit = next((n, h) for n, h in enumerate(hits, 1) if "toretsk" not in h.text.lower())
+    start, end = sentence_spans(hit.text)[0]
+    quote = hit.text[start:end].rstrip(".")
+    model.replies = [f"{quote} [{number}]."]
     answer = service.ask(TORETSK)
-    assert "blockaded" not in answer.answer
+    assert quote not in answer.answer
     assert any(d["reason"].startswith("is about something else") for d in answer.dropped), answer.dropped
 
 

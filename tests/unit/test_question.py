@@ -160,22 +160,15 @@ def test_no_name_first_when_the_best_sentence_gives_none(archive):
     assert answer.answer.startswith("“")
 
 
-
-def test_a_dateline_place_is_not_the_short_answer(fake_settings, tmp_path):
+@pytest.mark.parametrize("body, question", [
     # "DALLAS –" says where the story was filed; the city the question asks for is the other place.
-    service = _archive_of(fake_settings, tmp_path, [
-        ("depot", "Globe", "2026-03-04", "Bus depot moves",
-         "DALLAS – The regional bus company moved its main depot to Denver on Tuesday, officials said."),
-    ])
-    answer = service.ask("Which city did the regional bus company move its main depot to?")
-    assert answer.answer.startswith("Denver ["), answer.answer
-
-
-def test_a_name_the_question_gives_with_other_periods_is_not_the_short_answer(fake_settings, tmp_path):
+    ("DALLAS – The regional bus company moved its main depot to Denver on Tuesday, officials said.",
+     "Which city did the regional bus company move its main depot to?"),
     # The question's "US" and the passage's "U.S." are one name, and the question's own names are never the answer.
-    service = _archive_of(fake_settings, tmp_path, [
-        ("hub", "Globe", "2026-03-04", "Carrier picks a hub",
-         "The U.S. carrier Skyreach chose Denver for its new hub on Tuesday, the company said."),
-    ])
-    answer = service.ask("Which city did the US carrier Skyreach choose for its new hub?")
+    ("The U.S. carrier Skyreach chose Denver for its new hub on Tuesday, the company said.",
+     "Which city did the US carrier Skyreach choose for its new hub?"),
+], ids=["dateline", "dotted-initialism"])
+def test_a_place_the_article_or_question_only_frames_is_not_the_short_answer(fake_settings, tmp_path, body, question):
+    service = _archive_of(fake_settings, tmp_path, [("story", "Globe", "2026-03-04", "A move", body)])
+    answer = service.ask(question)
     assert answer.answer.startswith("Denver ["), answer.answer
