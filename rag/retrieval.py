@@ -134,15 +134,18 @@ class HybridSearcher:
         """The distinct outlets of the stored articles (as written), read again when the store changes."""
         return self._manifest_view()[0]
 
-    def carried_by(self, hit: "SearchHit", where: PassageFilter | None = None) -> int:
-        """How many other outlets carry the hit's story, counting only copies dated inside `where`'s dates
-        (an as-of day must not count a copy published later)."""
-        if not hit.story:
-            return 0
+    def _count_carriers(self, hits: list["SearchHit"], where: PassageFilter | None = None) -> None:
+        """Set each hit's `also_carried_by`: how many other outlets carry its story, counting only copies
+        dated inside `where`'s dates (an as-of day must not count a copy published later). The story
+        members are read once for all the hits (each read asks the store for its version)."""
+        if not any(hit.story for hit in hits):
+            return
+        stories = self._manifest_view()[1]
         dates = PassageFilter(since=where.since, until=where.until) if where else PassageFilter()
-        members = [(m["id"], m.get("source_key", "")) for m in self._manifest_view()[1].get(hit.story, [])
-                   if dates.matches(m)]
-        return other_outlets(members, hit.article_id, (hit.source or "").strip().lower())
+        for hit in hits:
+            if hit.story:
+                members = [(m["id"], m.get("source_key", "")) for m in stories.get(hit.story, []) if dates.matches(m)]
+                hit.also_carried_by = other_outlets(members, hit.article_id, (hit.source or "").strip().lower())
 
     def sync_keyword_index(self, force: bool = False) -> None:
         """Rebuild the BM25 index from Chroma when the store has changed since it was built."""
@@ -254,8 +257,7 @@ class HybridSearcher:
             results.append(hit)
             if len(results) == k:
                 break
-        for hit in results:
-            hit.also_carried_by = self.carried_by(hit, where)
+        self._count_carriers(results, where)
         return results
 
 
