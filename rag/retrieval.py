@@ -116,19 +116,22 @@ class HybridSearcher:
         self.embeddings = embeddings
         self.settings = settings
         self._sync_lock = threading.Lock()
-        self._manifest: tuple[str | None, list[str], dict[str, list[dict]]] = (None, [], {})
+        self._seen_version: str | None = None  # the store version this process last caught up with
+        self._manifest: tuple[str | None, list[str], dict[str, list[dict]], dict[str, dict]] = (None, [], {}, {})
 
-    def _manifest_view(self) -> tuple[list[str], dict[str, list[dict]]]:
-        """The distinct outlets (as written) and the members of each story, read again when the store changes."""
-        version = self.store.version()
+    def _manifest_view(self, version: str | None = None) -> tuple[list[str], dict[str, list[dict]], dict[str, dict]]:
+        """The distinct outlets (as written), the members of each story and the complete articles' records,
+        read again when the store changes."""
+        version = version or self.store.version()
         if self._manifest[0] != version:
             outlets, members = set(), {}
-            for article_id, record in self.store.articles(where={"status": "complete"}).items():
+            complete = self.store.articles(where={"status": "complete"})
+            for article_id, record in complete.items():
                 outlets.add((record.get("source") or "").strip())
                 if record.get("story"):
                     members.setdefault(record["story"], []).append({"id": article_id, **record})
-            self._manifest = (version, sorted(o for o in outlets if o), members)
-        return self._manifest[1], self._manifest[2]
+            self._manifest = (version, sorted(o for o in outlets if o), members, complete)
+        return self._manifest[1], self._manifest[2], self._manifest[3]
 
     def outlets(self) -> list[str]:
         """The distinct outlets of the stored articles (as written), read again when the store changes."""
@@ -148,26 +151,56 @@ class HybridSearcher:
                 hit.also_carried_by = other_outlets(members, hit.article_id, (hit.source or "").strip().lower())
 
     def sync_keyword_index(self, force: bool = False) -> None:
-        """Rebuild the BM25 index from Chroma when the store has changed since it was built."""
+        """Bring the keyword index in step with the store: take up what was already written to it (by
+        another process too), then index only the articles whose record differs from the store's manifest.
+        `force` empties it first, so everything is indexed again (recovery; the benchmark's build time)."""
         version = self.store.version()
-        if not force and self.keyword.version == version:
+        if not force and version == self._seen_version:
             return
         with self._sync_lock:
-            if self.keyword.version is None:
-                self.keyword.load()
-            if not force and self.keyword.version == version:
+            if not force and version == self._seen_version:
                 return
-            if self.store.written_elsewhere(version):
-                self.store.refresh()
-            complete = set(self.store.articles(where={"status": "complete"}))
+            if force:
+                self.keyword.clear()
+            behind = self.keyword.refresh() != version
+            if self.store.written_elsewhere(version) and (self._seen_version is not None or behind):
+                self.store.refresh()  # an embedded store re-opens to see another process's vectors
+            if behind:
+                self._reconcile_keyword_index(version)
+            self._seen_version = version
 
-            def passages():
-                for page in self.store.iter_passages():
-                    for record in page:
-                        if record["metadata"].get("article_id") in complete:
-                            yield record
+    def _reconcile_keyword_index(self, version: str, batch_passages: int = 2000) -> None:
+        """Write to the keyword index the articles whose content hash differs from the manifest's complete
+        records and drop those the manifest no longer holds complete, in transactions
+        of about `batch_passages` passages; the last one records `version`.
 
-            self.keyword.build(passages(), version)
+        Whatever state a killed process left the index in, this makes it hold what the store holds: an
+        index behind the store gets the missing articles, one ahead of it (an article rolled back, deleted
+        or rewritten since) loses or replaces them, and work is in proportion to the difference.
+        """
+        manifest = self._manifest_view(version)[2]
+        held = self.keyword.articles()
+        stale = [a for a, r in manifest.items() if held.get(a, ("",))[0] != r.get("content_hash", "")]
+        gone = [a for a in held if a not in manifest]
+        batch: dict[str, int] = {}  # article id -> passages, waiting to be written
+
+        def write(remove: list[str], last: bool) -> None:
+            ids = [f"{a}#{i}" for a, count in batch.items() for i in range(count)]
+            found: dict[str, list[dict]] = {a: [] for a in batch}
+            for low in range(0, len(ids), batch_passages):
+                for record in self.store.get_passages(ids[low : low + batch_passages]):
+                    found.setdefault(record["metadata"]["article_id"], []).append(record)
+            put = {a: (manifest[a].get("content_hash", ""), sorted(found[a], key=lambda r: r["metadata"].get("chunk", 0)))
+                   for a in batch}
+            self.keyword.update(put, remove, version if last else None)
+            batch.clear()
+
+        for article_id in stale:
+            batch[article_id] = int(manifest[article_id].get("passages", 0))
+            if sum(batch.values()) >= batch_passages:
+                write(gone, last=False)
+                gone = []
+        write(gone, last=True)
 
     def _dense(self, vector: list[float], n: int, where: PassageFilter) -> list[dict]:
         """The `n` nearest passages that pass the filter, closest first.

@@ -1,0 +1,163 @@
+"""The incremental keyword index: per-article writes, other instances catching up, and the same ranking
+as an index built from scratch (and as bm25s, which it replaced)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pytest
+
+from rag.text import expand_abbreviations
+from vectorstore import keyword as keyword_module
+from vectorstore.filters import PassageFilter
+from vectorstore.keyword import KeywordIndex
+
+TEXTS = {
+    "kherson": ["Ukrainian troops crossed the Dnipro near Kherson at dawn.", "Residents of Kherson queued for water."],
+    "grain": ["Grain exports through the Black Sea resumed under the corridor deal.",
+              "Ships loaded with grain left Odesa for Istanbul."],
+    "power": ["Power was cut for twelve hours after strikes on the grid.", "Engineers restored power to Kharkiv."],
+    "metro": ["Families sheltered in the Kharkiv metro during the shelling."],
+}
+
+
+def passages(article: str, texts: list[str], content_hash: str = "h1", date: int = 20220601,
+             source: str = "reuters") -> tuple[str, list[dict]]:
+    return content_hash, [{"id": f"{article}#{i}", "text": text,
+                           "metadata": {"article_id": article, "date_min": date, "date_max": date,
+                                        "source_key": source, "content_hash": content_hash}}
+                          for i, text in enumerate(texts)]
+
+
+def rows(index: KeywordIndex) -> dict[str, tuple[int, bytes]]:
+    """Passage id -> (database row, its terms), as stored."""
+    with sqlite3.connect(index.path / "keyword.sqlite3") as db:
+        return {pid: (row, terms) for row, pid, terms in db.execute("SELECT row, id, terms FROM passages")}
+
+
+@pytest.fixture
+def index(tmp_path):
+    index = KeywordIndex(tmp_path / "kw", normalise=expand_abbreviations)
+    index.update({a: passages(a, t) for a, t in TEXTS.items() if a != "metro"}, version="v1")
+    return index
+
+
+def test_add_remove_and_replace_touch_only_that_articles_rows(index):
+    before = rows(index)
+    index.update(dict([("metro", passages("metro", TEXTS["metro"]))]), version="v2")
+    after = rows(index)
+    assert set(after) - set(before) == {"metro#0"}
+    assert {pid: after[pid] for pid in before} == before, "adding an article rewrote another one's rows"
+
+    index.update({"grain": passages("grain", ["Grain silos in Mykolaiv were hit."], content_hash="h2")}, version="v3")
+    replaced = rows(index)
+    assert set(replaced) == set(after) - {"grain#1"}
+    assert replaced["grain#0"] != after["grain#0"]
+    assert {pid: replaced[pid] for pid in replaced if not pid.startswith("grain#")} == {
+        pid: after[pid] for pid in after if not pid.startswith("grain#")}
+
+    index.update({}, remove=["power"], version="v4")
+    removed = rows(index)
+    assert set(removed) == set(replaced) - {"power#0", "power#1"}
+    assert {pid: replaced[pid] for pid in removed} == removed
+    assert index.articles() == {"kherson": ("h1", 2), "grain": ("h2", 1), "metro": ("h1", 1)}
+    assert index.version == "v4" and len(index) == 4
+    assert [h.id for h in index.search("grain silos", 3)] == ["grain#0"]
+    assert index.search("power grid", 3) == []
+
+
+def test_an_incremental_index_ranks_exactly_as_one_built_from_scratch(index, tmp_path):
+    index.update(dict([("metro", passages("metro", TEXTS["metro"]))]))
+    index.update({"grain": passages("grain", ["Grain silos in Kharkiv were hit again."], content_hash="h2")})
+    index.update({}, remove=["power"])
+    fresh = KeywordIndex(tmp_path / "fresh", normalise=expand_abbreviations)
+    fresh.update({"kherson": passages("kherson", TEXTS["kherson"]),
+                  "grain": passages("grain", ["Grain silos in Kharkiv were hit again."], content_hash="h2"),
+                  "metro": passages("metro", TEXTS["metro"])})
+    for query in ["Kharkiv metro shelling", "grain Kharkiv", "water Kherson troops", "power"]:
+        ours = [(h.id, round(h.score, 5)) for h in index.search(query, 10)]
+        assert ours == [(h.id, round(h.score, 5)) for h in fresh.search(query, 10)], query
+
+
+def test_scores_are_those_of_bm25s(tmp_path):
+    import bm25s
+
+    texts = [t for group in TEXTS.values() for t in group]
+    index = KeywordIndex(tmp_path / "kw", normalise=expand_abbreviations)
+    index.update({a: passages(a, t) for a, t in TEXTS.items()})
+    retriever = bm25s.BM25()
+    retriever.index(index._tokens(texts), show_progress=False)
+    ids = [f"{a}#{i}" for a, group in TEXTS.items() for i in range(len(group))]
+    for query in ["Kharkiv metro shelling", "grain exports Black Sea", "power power Kharkiv"]:
+        tokens = [t for t in index._tokens([query])[0] if t in retriever.vocab_dict]
+        scores = retriever.get_scores(tokens)
+        expected = {ids[i]: round(float(scores[i]), 4) for i in np.flatnonzero(scores)}
+        assert {h.id: round(h.score, 4) for h in index.search(query, 10)} == expected, query
+
+
+def test_a_second_instance_takes_up_changes_without_reloading(index, monkeypatch):
+    other = KeywordIndex(index.path, normalise=expand_abbreviations)
+    assert other.load() and set(other.ids) == set(index.ids) and other.version == "v1"
+    monkeypatch.setattr(other, "_reset_memory", lambda: pytest.fail("the second instance reloaded everything"))
+    index.update({"metro": passages("metro", TEXTS["metro"])}, remove=["power"], version="v2")
+    assert other.refresh() == "v2"
+    assert set(other.ids) == set(index.ids) and "metro#0" in other.ids and "power#0" not in other.ids
+    assert [h.id for h in other.search("metro shelling", 2)] == ["metro#0"]
+    assert other.search("power grid", 2) == []
+
+
+def test_a_second_instance_reloads_when_the_index_was_rebuilt(index):
+    other = KeywordIndex(index.path, normalise=expand_abbreviations)
+    other.load()
+    index.build(passages("metro", TEXTS["metro"])[1], version="v9")
+    assert other.refresh() == "v9"
+    assert other.ids == ["metro#0"] and other.search("grain", 5) == []
+
+
+def test_a_second_instance_reloads_when_the_removals_it_missed_were_pruned(index, monkeypatch):
+    other = KeywordIndex(index.path, normalise=expand_abbreviations)
+    other.load()
+    monkeypatch.setattr(keyword_module, "_REMOVED_LOG_ROWS", 1)
+    index.update({}, remove=["power"])
+    index.update({}, remove=["grain"])
+    with sqlite3.connect(index.path / "keyword.sqlite3") as db:
+        assert db.execute("SELECT COUNT(*) FROM removed").fetchone()[0] == 1  # the log was cut
+    other.refresh()
+    assert sorted(other.ids) == ["kherson#0", "kherson#1"]
+    assert other.search("grain exports", 5) == [] and other.search("power grid", 5) == []
+
+
+def test_a_failed_update_changes_nothing(index):
+    before = rows(index)
+    bad = passages("grain", ["Grain silos were hit."], content_hash="h2")
+    bad[1][0]["metadata"]["date_min"] = "not a date"
+    with pytest.raises(ValueError):
+        index.update({"grain": bad, "metro": passages("metro", TEXTS["metro"])}, version="v2")
+    assert rows(index) == before and index.refresh() == "v1"
+    assert index.articles()["grain"] == ("h1", 2) and "metro" not in index.articles()
+
+
+def test_filters_on_dates_and_outlets(tmp_path):
+    index = KeywordIndex(tmp_path / "kw")
+    index.update({"a": passages("a", ["Kharkiv metro reopened."], date=20220301, source="reuters"),
+                  "b": passages("b", ["Kharkiv metro closed."], date=20230301, source="bloomberg"),
+                  "c": passages("c", ["Kharkiv metro flooded."], date=0, source="bloomberg")})
+    assert {h.id for h in index.search("Kharkiv metro", 5)} == {"a#0", "b#0", "c#0"}
+    assert [h.id for h in index.search("Kharkiv metro", 5, PassageFilter(since=20230101))] == ["b#0"]
+    assert {h.id for h in index.search("Kharkiv metro", 5, PassageFilter(sources=frozenset({"bloomberg"})))} == {"b#0", "c#0"}
+    keep, unknown = index.split_by_filter(["c#0", "x#1", "a#0", "b#0"], PassageFilter(until=20221231))
+    assert keep == ["a#0"] and unknown == ["x#1"]
+
+
+def test_a_damaged_or_older_database_is_started_again(tmp_path):
+    folder = tmp_path / "kw"
+    folder.mkdir()
+    (folder / "keyword.sqlite3").write_bytes(b"not a database at all" * 100)
+    index = KeywordIndex(folder)
+    assert index.refresh() is None and len(index) == 0
+    index.update({"a": passages("a", ["Kharkiv metro reopened."])}, version="v1")
+    with sqlite3.connect(folder / "keyword.sqlite3") as db:
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+    again = KeywordIndex(folder)
+    assert again.refresh() is None and again.ids == []

@@ -1,0 +1,94 @@
+"""The keyword index kept in step with the store: only what differs from the manifest is written, whether
+the index is behind the store (a writer died before indexing) or ahead of it (an article it holds was
+rolled back, deleted or rewritten), and a process sharing the index re-opens Chroma to see new vectors."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.service import RagService
+from tests.conftest import SAMPLE_CORPUS
+
+
+@pytest.fixture
+def loaded(fake_service):
+    fake_service.ingest([SAMPLE_CORPUS])
+    return fake_service
+
+
+def spy_updates(monkeypatch, service) -> list[tuple[set[str], set[str]]]:
+    """Record each index write as (articles put, articles removed)."""
+    calls: list[tuple[set[str], set[str]]] = []
+    real = service.keyword.update
+
+    def update(put, remove=(), version=None):
+        calls.append((set(put), set(remove)))
+        return real(put, remove, version)
+
+    monkeypatch.setattr(service.keyword, "update", update)
+    monkeypatch.setattr(service.keyword, "clear", lambda: pytest.fail("the index was emptied and rebuilt"))
+    return calls
+
+
+def write_behind_the_index(service, folder, name: str, text: str) -> None:
+    """Ingest as a writer that died before it indexed: Chroma has the article, the index does not."""
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+    service._ingestor.ingest([folder / f"{name}.txt"])
+
+
+def test_an_index_behind_the_store_gets_only_the_missing_article(loaded, tmp_path, monkeypatch):
+    loaded.search("grain", k=1)
+    write_behind_the_index(loaded, tmp_path / "new", "zeppelin", " date 2022-08-01 A zeppelin was seen over the harbour.")
+    calls = spy_updates(monkeypatch, loaded)
+    assert [h.article_id for h in loaded.search("zeppelin harbour", mode="bm25")] == ["zeppelin"]
+    assert [put for put, _ in calls] == [{"zeppelin"}] and all(not removed for _, removed in calls)
+    assert loaded.keyword.version == loaded.store.version()
+
+
+def test_an_index_ahead_of_the_store_loses_the_article_the_store_dropped(loaded, monkeypatch):
+    loaded.search("grain", k=1)
+    loaded._ingestor.remove("000_da9fdc523bd132db")  # as a writer that died before re-indexing
+    loaded.store.bump_version()
+    calls = spy_updates(monkeypatch, loaded)
+    assert all(h.article_id != "000_da9fdc523bd132db" for h in loaded.search("grain exports Black Sea", mode="bm25"))
+    assert calls == [(set(), {"000_da9fdc523bd132db"})]
+    assert not any(pid.startswith("000_da9fdc523bd132db#") for pid in loaded.keyword.ids)
+
+
+def test_a_rewritten_article_is_indexed_again_by_its_content_hash(loaded, tmp_path, monkeypatch):
+    write_behind_the_index(loaded, tmp_path / "v", "story", " date 2022-08-01 A zeppelin was seen over the harbour.")
+    loaded.search("zeppelin", k=1)
+    write_behind_the_index(loaded, tmp_path / "v", "story", " date 2022-08-01 A balloon drifted over the harbour.")
+    calls = spy_updates(monkeypatch, loaded)
+    assert [h.article_id for h in loaded.search("balloon", mode="bm25")] == ["story"]
+    assert loaded.search("zeppelin", mode="bm25") == []
+    assert [put for put, _ in calls] == [{"story"}]
+
+
+def test_a_process_sharing_the_index_reopens_chroma_though_the_index_is_already_current(loaded, fake_settings, tmp_path,
+                                                                                       monkeypatch):
+    reader = RagService(fake_settings)
+    reader.search("grain", k=1)
+    (tmp_path / "new.txt").write_text(" date 2022-08-01 A zeppelin was seen over the harbour.", encoding="utf-8")
+    loaded.ingest([tmp_path / "new.txt"])  # indexes it in the shared index: the reader has nothing to index
+    reopened = []
+    monkeypatch.setattr(reader.store, "refresh", lambda: reopened.append(True))
+    monkeypatch.setattr(reader.keyword, "update", lambda *a, **k: pytest.fail("the reader indexed again"))
+    assert [h.article_id for h in reader.search("zeppelin harbour", mode="bm25")] == ["new"]
+    assert reopened == [True]
+
+
+def test_nothing_is_read_while_the_store_version_stays(loaded, monkeypatch):
+    loaded.search("grain", k=1)
+    monkeypatch.setattr(loaded.keyword, "refresh", lambda: pytest.fail("the index was read again"))
+    assert loaded.search("grain exports", k=1, mode="bm25")
+
+
+def test_force_rebuilds_everything(loaded):
+    loaded.search("grain", k=1)
+    held = set(loaded.keyword.ids)
+    loaded.searcher.sync_keyword_index(force=True)
+    assert set(loaded.keyword.ids) == held
+    assert loaded.keyword.articles() == {a: (r["content_hash"], r["passages"])
+                                         for a, r in loaded.store.articles(where={"status": "complete"}).items()}
