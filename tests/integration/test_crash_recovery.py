@@ -1,9 +1,11 @@
-"""kill -9 during ingestion: afterwards each article is complete or absent in Chroma and BM25 alike,
-and running the ingest again completes the job."""
+"""kill -9 during ingestion and during indexing: afterwards each article is complete or absent in Chroma
+and BM25 alike, the keyword index on disk is whole (each article it holds has all its rows), the next
+search indexes only what the index lacks, and running the ingest again completes the job."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import os
 import random
 import signal
@@ -42,8 +44,26 @@ def ingest_process(corpus: Path, data_dir: Path) -> subprocess.Popen:
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+def assert_index_whole(data_dir: Path) -> dict[str, str]:
+    """The keyword index as a killed process left it: every article it holds has exactly its rows (an
+    index write is one transaction). Returns article id -> content hash."""
+    file = data_dir / "keyword" / "newsrag" / "keyword.sqlite3"
+    if not file.exists():
+        return {}
+    with sqlite3.connect(file) as db:
+        held = {a: (h, n) for a, h, n in db.execute("SELECT article_id, content_hash, passages FROM articles")}
+        rows = dict(db.execute("SELECT article_id, COUNT(*) FROM passages GROUP BY article_id"))
+    assert rows == {a: n for a, (_, n) in held.items() if n}, "the index holds part of an article"
+    return {a: h for a, (h, _) in held.items()}
+
+
+def settings(data_dir: Path) -> Settings:
+    return Settings(data_dir=data_dir, embedding="fake", chroma_url=None, _env_file=None)
+
+
 def assert_consistent(data_dir: Path) -> int:
-    service = RagService(Settings(data_dir=data_dir, embedding="fake", chroma_url=None, _env_file=None))
+    assert_index_whole(data_dir)
+    service = RagService(settings(data_dir))
     service._ingestor.recover()  # what the next writer does first
     service.store.bump_version()
     manifest = service.store.articles()
@@ -59,6 +79,7 @@ def assert_consistent(data_dir: Path) -> int:
     service.searcher.sync_keyword_index()
     stored = {r["id"] for page in service.store.iter_passages() for r in page}
     assert set(service.keyword.ids) == stored
+    assert assert_index_whole(data_dir) == {a: manifest[a]["content_hash"] for a in complete}
     return len(complete)
 
 
@@ -95,3 +116,48 @@ def test_kill_minus_9_at_random_points(corpus, tmp_path):
     report = json.loads(out)
     assert report["added"] + report["unchanged"] == ARTICLES and report["failed"] == []
     assert assert_consistent(data_dir) == ARTICLES
+
+
+INDEX_WORKER = """
+import sys
+from rag.service import RagService
+service = RagService()
+service.keyword.clear()
+service.searcher._reconcile_keyword_index(service.store.version(), batch_passages=int(sys.argv[1]))
+"""
+
+
+def index_process(data_dir: Path, batch_passages: int) -> subprocess.Popen:
+    env = {**os.environ, "NEWSRAG_EMBEDDING": "fake", "NEWSRAG_DATA_DIR": str(data_dir)}
+    env.pop("NEWSRAG_CHROMA_URL", None)
+    return subprocess.Popen([sys.executable, "-c", INDEX_WORKER, str(batch_passages)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_kill_minus_9_while_indexing_leaves_a_whole_index_that_the_next_search_completes(corpus, tmp_path, monkeypatch):
+    data_dir = tmp_path / "store"
+    assert ingest_process(corpus, data_dir).wait(timeout=300) == 0
+    complete = RagService(settings(data_dir)).store.articles(where={"status": "complete"})
+    # One transaction per 20 passages, so a kill lands between transactions as well as inside one.
+    started = time.monotonic()
+    assert index_process(data_dir, 20).wait(timeout=300) == 0
+    whole = time.monotonic() - started
+    rng = random.Random(20261201)
+    partial = []
+    for _ in range(4):
+        process = index_process(data_dir, 20)
+        time.sleep(rng.uniform(0.5, 1.0) * whole)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        held = assert_index_whole(data_dir)
+        assert all(complete[a]["content_hash"] == h for a, h in held.items())
+        reader = RagService(settings(data_dir))
+        put: list[str] = []
+        real = reader.keyword.update
+        monkeypatch.setattr(reader.keyword, "update", lambda p, r=(), v=None: (put.extend(p), real(p, r, v)))
+        monkeypatch.setattr(reader.keyword, "clear", lambda: pytest.fail("the next search rebuilt the whole index"))
+        assert reader.search("Town3", k=1, mode="bm25")
+        assert sorted(put) == sorted(set(complete) - set(held)), "the next search indexed more than was missing"
+        assert assert_index_whole(data_dir) == {a: r["content_hash"] for a, r in complete.items()}
+        partial.append(len(held) < len(complete))
+    assert any(partial), "no kill landed mid-indexing; the test proved nothing"
