@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
@@ -417,6 +418,76 @@ def bench_answers(questions: list[str]) -> dict:
     }
 
 
+# --- one new article -------------------------------------------------------------------------------
+
+
+def _found_by_both(service: RagService, article_id: str, word: str, sentence: str) -> bool:
+    """Whether BM25 finds the article by a word only it holds and dense search by one of its passages."""
+    bm25 = [hit.article_id for hit in service.search(word, k=10, mode="bm25")]
+    dense = [hit.article_id for hit in service.search(sentence, k=10, mode="dense")]
+    return article_id in bm25 and article_id in dense
+
+
+def _visibility_worker(data_dir: Path) -> None:
+    """A second process on the same store: warmed up, it waits for a line (article id, word, passage text)
+    and searches until both retrievers find the article, then prints the seconds that took."""
+    service = RagService(_settings(data_dir))
+    service.warm_up()
+    service.search("warm up", k=1)
+    print("ready", flush=True)
+    article_id, word, sentence = json.loads(sys.stdin.readline())
+    started = time.perf_counter()
+    deadline = started + 120
+    while not _found_by_both(service, article_id, word, sentence) and time.perf_counter() < deadline:
+        time.sleep(0.01)
+    print(json.dumps({"seconds": round(time.perf_counter() - started, 3),
+                      "found": _found_by_both(service, article_id, word, sentence)}), flush=True)
+
+
+def bench_add_one_article(store_dir: Path, embedding: str, seed: int) -> dict:
+    """Seconds from ingesting one new article into the store until both retrievers find it, in the
+    ingesting process and in a second process already serving the store; then the article is deleted
+    again (timed too), so the cached store stays as it was built."""
+    service = RagService(_settings(store_dir, embedding=embedding))
+    service.warm_up()
+    service.search("warm up", k=1)
+    word = f"zq{uuid.uuid4().hex[:10]}"  # a word no stored passage holds
+    article_id = f"bench-added-{word}"
+    _, text = next(synthetic_articles(1, seed + 1))
+    text = text.replace(". ", f". The {word} report said so. ", 1)
+    env = {**os.environ, "NEWSRAG_DATA_DIR": str(store_dir), "NEWSRAG_EMBEDDING": embedding}
+    env.pop("NEWSRAG_CHROMA_URL", None)
+    reader = subprocess.Popen([sys.executable, "-m", "eval.bench", "--visibility-worker", str(store_dir)], env=env,
+                              cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        if reader.stdout.readline().strip() != "ready":
+            raise RuntimeError("the second process of the add-one-article benchmark did not start")
+        with tempfile.TemporaryDirectory(prefix="newsrag-bench-add-") as tmp:
+            file = Path(tmp) / f"{article_id}.txt"
+            file.write_text(text, encoding="utf-8")
+            started = time.perf_counter()
+            report = service.ingest([file])
+            ingested = time.perf_counter() - started
+            passage = next(r for r in service.store.get_passages([f"{article_id}#0"]))
+            sentence = passage["text"]
+            found = _found_by_both(service, article_id, word, sentence)
+            add_s = time.perf_counter() - started
+        reader.stdin.write(json.dumps([article_id, word, sentence]) + "\n")
+        reader.stdin.flush()
+        second = json.loads(reader.stdout.readline())
+    finally:
+        reader.kill()
+        reader.wait()
+    started = time.perf_counter()
+    service.delete(article_id)
+    removed = time.perf_counter() - started
+    return {"passages": report.passages, "article_passages": report.passages_written, "found": found,
+            "add_one_article_s": round(add_s, 3), "ingest_s": round(ingested, 3),
+            "keyword_index_s": round(report.keyword_seconds, 4),
+            "second_process_sees_it_s": second["seconds"], "second_process_found": second["found"],
+            "remove_one_article_s": round(removed, 3)}
+
+
 # --- memory ----------------------------------------------------------------------------------------
 
 
@@ -477,6 +548,9 @@ def run(quick: bool = False, sizes: tuple[int, ...] | None = None, cache: Path |
                 progress(f"query: {label(size)} behind a Chroma server")
                 result["server_mode"][label(size)] = bench_server_mode(store_dir, embedding, queries, seed)
 
+        progress(f"add one article: the {label(sizes[-1])} store")
+        result["add_one_article"] = bench_add_one_article(build_store(sizes[-1], seed, cache, embedding)[0], embedding, seed)
+
         progress("answer: newsrag vs the tutorial chain")
         questions = [q.question for q in load_gold(DATASETS / "ukraine-2022.jsonl") if q.answerable]
         result["answer"] = bench_answers(questions[:2] if quick else questions[:10])
@@ -498,6 +572,8 @@ def run(quick: bool = False, sizes: tuple[int, ...] | None = None, cache: Path |
         "ttft_s": result["answer"]["newsrag"]["ttft_s"],
         "answer_speedup_vs_naive": result["answer"]["answer_speedup_vs_naive"],
         "peak_rss_mb": result["memory"]["peak_rss_mb"],
+        "add_one_article_s": result["add_one_article"]["add_one_article_s"],
+        "second_process_sees_it_s": result["add_one_article"]["second_process_sees_it_s"],
     }
     return result
 
@@ -558,6 +634,12 @@ def markdown(result: dict) -> str:
         "",
         f"**Memory**: `python app.py` serving the {list(result['query'])[-1]} store peaked at "
         f"{result['memory']['peak_rss_mb']} MB RSS.",
+        "",
+        f"**One new article** into the {list(result['query'])[-1]} store ({result['add_one_article']['passages']} "
+        f"passages): found by both retrievers {result['add_one_article']['add_one_article_s']} s after its ingest "
+        f"began (keyword index {result['add_one_article']['keyword_index_s']} s of it); a second process serving "
+        f"the store found it {result['add_one_article']['second_process_sees_it_s']} s after the ingest returned; "
+        f"deleting it took {result['add_one_article']['remove_one_article_s']} s.",
     ]
     return "\n".join(lines)
 
@@ -573,9 +655,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-server", action="store_true", help="skip the Chroma server measurement")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--ingest-worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--visibility-worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.ingest_worker:
         _ingest_worker(args.ingest_worker)
+        return
+    if args.visibility_worker:
+        _visibility_worker(args.visibility_worker)
         return
     sizes = tuple(int(x) for x in args.sizes.split(",")) if args.sizes else None
     result = run(args.quick, sizes, args.cache, args.fresh, args.seed, not args.no_server,

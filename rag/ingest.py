@@ -150,6 +150,13 @@ class Ingestor:
         self.embeddings = embeddings
         self.settings = settings
         self._story_fields: dict[str, dict] = {}  # article id -> story fields, for the articles of this run
+        self._touched: set[str] = set()  # articles written, removed or rolled back since take_touched()
+
+    def take_touched(self) -> set[str]:
+        """The articles whose passages this ingestor changed since the last call (the keyword index
+        updates just these)."""
+        touched, self._touched = self._touched, set()
+        return touched
 
     # --- crash recovery --------------------------------------------------------------------------
 
@@ -164,6 +171,7 @@ class Ingestor:
             dead = mine and not _pid_alive(int(record.get("writer_pid", 0)))
             stale = time.time() - float(record.get("written_at", 0)) > _STALE_PENDING_S
             if dead or stale:
+                self._touched.add(article_id)
                 self.store.delete_passages(article_id)
                 self.store.delete_article(article_id)
                 rolled_back.append(article_id)
@@ -282,6 +290,7 @@ class Ingestor:
         texts = [embedding_text(article, passage) for article, passages, _ in buffer for passage in passages]
         vectors = self.embeddings.embed_documents(texts)
         store_started = time.perf_counter()
+        self._touched.update(article.id for article, _, _ in buffer)
         self.store.put_articles(
             [(article.id, article_metadata(article, "pending", len(passages)), "", "") for article, passages, _ in buffer]
         )
@@ -356,6 +365,7 @@ class Ingestor:
         record = self.store.articles(ids=[article_id]).get(article_id)
         if record is None:
             return
+        self._touched.add(article_id)
         record.update(status="pending", writer_host=socket.gethostname(), writer_pid=os.getpid(), written_at=time.time())
         self.store.put_article(article_id, record)
         self.store.delete_passages(article_id)

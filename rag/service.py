@@ -85,7 +85,7 @@ class RagService:
     def _reindexed(self, report: IngestReport) -> IngestReport:
         if report.changed:
             started = time.perf_counter()
-            self.searcher.sync_keyword_index()
+            self.searcher.sync_keyword_index(touched=self._ingestor.take_touched())
             report.keyword_seconds = time.perf_counter() - started
             report.seconds += report.keyword_seconds
         return report
@@ -169,7 +169,7 @@ class RagService:
             self.store.bump_version()
             self._ingestor.remove(article_id)
             self.store.bump_version()
-            self.searcher.sync_keyword_index()
+            self.searcher.sync_keyword_index(touched=self._ingestor.take_touched())
             return True
 
     # --- reading ---------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ class ChromaStore:
         self._collections = None  # (passages, articles), set and cleared as one value
         self._lock = threading.Lock()
         self._own_versions: set[str] = set()  # versions this process wrote
+        self._bumped_from: dict[str, str] = {}  # each version this object set -> the version it replaced
 
     @property
     def location(self) -> str:
@@ -336,7 +337,20 @@ class ChromaStore:
         self._own_versions.add(version)
         meta = self._call("articles", "get", ids=[_META_ID], include=["metadatas"])["metadatas"][0]
         self._call("articles", "update", ids=[_META_ID], metadatas=[{**meta, "version": version}])
+        self._bumped_from[version] = meta.get("version", "")
         return version
+
+    def only_own_changes(self, since: str, version: str) -> bool:
+        """True when every version change from `since` to `version` was made by this object, as far as
+        it can tell: each of its bumps replaced the version the one before it set. (Two writers bumping
+        at the same instant on a server could both believe so; a caller relying on this should do so
+        only where one writer at a time is the rule, as on an embedded store.)"""
+        seen = 0
+        while version != since:
+            if version not in self._bumped_from or seen > len(self._bumped_from):
+                return False
+            version, seen = self._bumped_from[version], seen + 1
+        return True
 
     def written_elsewhere(self, version: str) -> bool:
         """True when `version` was set by another process (or another store object)."""

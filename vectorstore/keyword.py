@@ -16,6 +16,7 @@ articles it holds, with their content hashes, against the store's manifest).
 from __future__ import annotations
 
 import math
+import shutil
 import sqlite3
 import threading
 import uuid
@@ -67,7 +68,7 @@ class _Segment:
     def __init__(self, terms: np.ndarray, positions: np.ndarray, tf: np.ndarray):
         # Stable by term: positions come in increasing order, so each term's postings stay sorted.
         order = np.argsort(terms, kind="stable")
-        terms, self.positions, self.tf = terms[order], positions[order].astype(np.int64), tf[order].astype(np.float32)
+        terms, self.positions, self.tf = terms[order], positions[order].astype(np.int32), tf[order].astype(np.float32)
         self.terms, first = np.unique(terms, return_index=True)
         self.starts = np.append(first, len(terms)).astype(np.int64)
 
@@ -174,25 +175,24 @@ class KeywordIndex:
             self._ids[position] = None
         if added:
             self._grow(len(added))
-            term_parts, position_parts, count_parts = [], [], []
-            for row, pid, date_min, date_max, source_key, length, term_blob, count_blob in added:
-                position = len(self._ids)
-                self._ids.append(pid)
-                self._position[pid] = position
-                self._position_of_row[row] = position
-                self._alive[position] = True
-                self._length[position] = length
-                self._date_min[position], self._date_max[position] = date_min, date_max
-                self._source_key[position] = source_key
-                self._live += 1
-                self._total_length += length
-                term_ids = np.frombuffer(term_blob, dtype=np.int32)
-                term_parts.append(term_ids)
-                position_parts.append(np.full(len(term_ids), position, dtype=np.int64))
-                count_parts.append(np.frombuffer(count_blob, dtype=np.int32))
-            term_ids = np.concatenate(term_parts)
-            np.add.at(self._df, term_ids, 1)
-            self._segments.append(_Segment(term_ids, np.concatenate(position_parts), np.concatenate(count_parts)))
+            first = len(self._ids)
+            rows, pids, date_min, date_max, source_key, length, term_blobs, count_blobs = zip(*added)
+            positions = range(first, first + len(added))
+            self._ids.extend(pids)
+            self._position.update(zip(pids, positions))
+            self._position_of_row.update(zip(rows, positions))
+            span = slice(first, first + len(added))
+            self._alive[span] = True
+            self._length[span] = length
+            self._date_min[span], self._date_max[span] = date_min, date_max
+            self._source_key[span] = source_key
+            self._live += len(added)
+            self._total_length += float(sum(length))
+            term_ids = np.frombuffer(b"".join(term_blobs), dtype=np.int32)
+            sizes = np.fromiter((len(blob) // 4 for blob in term_blobs), dtype=np.int64, count=len(added))
+            self._df += np.bincount(term_ids, minlength=len(self._df))
+            self._segments.append(_Segment(term_ids, np.repeat(np.arange(first, first + len(added), dtype=np.int32), sizes),
+                                           np.frombuffer(b"".join(count_blobs), dtype=np.int32)))
             self._max_row = max(self._max_row, added[-1][0])
             # Logarithmic merging: a segment is merged into the one before it once it is half its size, so
             # there are O(log n) segments and each posting is rewritten O(log n) times in all.
@@ -237,6 +237,10 @@ class KeywordIndex:
                                [("schema", SCHEMA), ("generation", uuid.uuid4().hex), ("version", ""),
                                 ("pruned_through", "0")])
             db.execute("COMMIT")
+            # What the whole-rebuild bm25s index of earlier versions left here.
+            (self.path / "CURRENT").unlink(missing_ok=True)
+            for old in self.path.glob("index-*"):
+                shutil.rmtree(old, ignore_errors=True)
         except BaseException:
             db.execute("ROLLBACK")
             raise

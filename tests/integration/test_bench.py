@@ -8,7 +8,7 @@ import sys
 from tests.conftest import ROOT
 
 HEADLINE = {"ingest_speedup_vs_naive", "embed_share_of_limit", "query_p95_ms", "hnsw_recall_at_10", "ttft_s",
-            "answer_speedup_vs_naive", "peak_rss_mb"}
+            "answer_speedup_vs_naive", "peak_rss_mb", "add_one_article_s", "second_process_sees_it_s"}
 
 
 def test_quick_bench_reports_every_headline_figure(tmp_path):
@@ -31,8 +31,11 @@ def test_quick_bench_reports_every_headline_figure(tmp_path):
             assert row["passages"] >= 0.8 * (300 if name == "300" else 1000)
             assert 0 < row["hybrid"]["p50_ms"] <= row["hybrid"]["p95_ms"]
             assert 0.0 <= row["hnsw_recall_at_10"] <= 1.0
-    for key in ("ingest_speedup_vs_naive", "embed_share_of_limit", "ttft_s", "answer_speedup_vs_naive", "peak_rss_mb"):
+    for key in ("ingest_speedup_vs_naive", "embed_share_of_limit", "ttft_s", "answer_speedup_vs_naive", "peak_rss_mb",
+                "add_one_article_s", "second_process_sees_it_s"):
         assert printed[key] > 0, key
+    added = details["add_one_article"]
+    assert added["found"] and added["second_process_found"] and added["article_passages"] > 0
     assert details["ingest"]["passages_per_s"]["naive"] > 0
     assert details["answer"]["naive"]["answer_chars"] > 0 and details["answer"]["newsrag"]["answer_chars"] > 0
     assert details["stores"]["1k"]["failed"] == 0

@@ -92,3 +92,50 @@ def test_force_rebuilds_everything(loaded):
     assert set(loaded.keyword.ids) == held
     assert loaded.keyword.articles() == {a: (r["content_hash"], r["passages"])
                                          for a, r in loaded.store.articles(where={"status": "complete"}).items()}
+
+
+def spy_manifest_scans(monkeypatch, service) -> list[dict]:
+    """Record each read of the whole manifest (a `where` over every article record)."""
+    scans: list[dict] = []
+    real = service.store.articles
+
+    def articles(ids=None, where=None, with_text=False):
+        if ids is None:
+            scans.append(where or {})
+        return real(ids=ids, where=where, with_text=with_text)
+
+    monkeypatch.setattr(service.store, "articles", articles)
+    return scans
+
+
+def test_an_ingest_indexes_its_own_articles_without_reading_the_manifest(loaded, tmp_path, monkeypatch):
+    loaded.search("grain", k=1)
+    calls = spy_updates(monkeypatch, loaded)
+    (tmp_path / "zeppelin.txt").write_text(" date 2022-08-01 A zeppelin was seen over the harbour.", encoding="utf-8")
+    loaded.ingest([tmp_path / "zeppelin.txt"])
+    scans = spy_manifest_scans(monkeypatch, loaded)
+    loaded.delete("000_da9fdc523bd132db")
+    assert calls == [({"zeppelin"}, set()), (set(), {"000_da9fdc523bd132db"})]
+    assert {"status": "complete"} not in scans, "the keyword index read the whole manifest"
+    assert [h.article_id for h in loaded.search("zeppelin harbour", mode="bm25")] == ["zeppelin"]
+    assert loaded.keyword.version == loaded.store.version()
+
+
+def test_a_change_by_another_writer_in_between_makes_the_index_compare_the_whole_manifest(loaded, fake_settings,
+                                                                                         tmp_path):
+    loaded.search("grain", k=1)
+    other = RagService(fake_settings)
+    write_behind_the_index(other, tmp_path / "other", "balloon", " date 2022-08-01 A balloon drifted over the harbour.")
+    (tmp_path / "zeppelin.txt").write_text(" date 2022-08-01 A zeppelin was seen over the harbour.", encoding="utf-8")
+    loaded.ingest([tmp_path / "zeppelin.txt"])
+    assert [h.article_id for h in loaded.search("balloon", mode="bm25")] == ["balloon"]
+    assert {"balloon", "zeppelin"} <= set(loaded.keyword.articles())
+
+
+def test_on_a_chroma_server_an_ingest_compares_the_whole_manifest(loaded, tmp_path, monkeypatch):
+    loaded.search("grain", k=1)
+    monkeypatch.setattr(loaded.store, "url", "http://127.0.0.1:1")  # as if served: several writers may race
+    scans = spy_manifest_scans(monkeypatch, loaded)
+    (tmp_path / "zeppelin.txt").write_text(" date 2022-08-01 A zeppelin was seen over the harbour.", encoding="utf-8")
+    loaded.ingest([tmp_path / "zeppelin.txt"])
+    assert {"status": "complete"} in scans
