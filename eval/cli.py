@@ -138,6 +138,36 @@ def eval_import_multihop(
     out.print(f"{c['articles']} articles in {corpus_out}, {c['questions']} questions in {gold_out} ({kinds})")
 
 
+@eval_app.command("summaries")
+@_guard
+def eval_summaries(
+    dataset: Annotated[Path, typer.Option(help="Clusters (JSONL: articles, reference), e.g. multi-news-sample100/derived_clusters.jsonl.")],
+    part: Annotated[str, typer.Option(help="all, calibration (even-numbered clusters) or report (odd-numbered).")] = "all",
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Also write the report, with every cluster's scores, to this JSON file.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (without the per-cluster rows).")] = False,
+):
+    """ROUGE-1/2/L of briefing summaries against human summaries, beside the lead baseline."""
+    if part not in ("all", "calibration", "report"):
+        _fail(f"--part must be all, calibration or report (got '{part}').")
+    from eval.summaries import run_summaries
+
+    with _progress("summaries") as bar:
+        task = bar.add_task("", total=None)
+        report = run_summaries(dataset, part, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    if out_file is not None:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    if as_json:
+        out.print_json(json.dumps({k: v for k, v in report.items() if k != "rows"}, ensure_ascii=False))
+        return
+    s, b = report["summary"], report["lead"]
+    out.print(
+        f"{report['clusters']} clusters ({part}), {report['mean_words']} words a summary: rouge1 {s['rouge1']:.2f}, "
+        f"rouge2 {s['rouge2']:.2f}, rougeL {s['rougeL']:.2f}; lead-{report['budget_words']} rouge1 {b['rouge1']:.2f}, "
+        f"rouge2 {b['rouge2']:.2f}, rougeL {b['rougeL']:.2f}; p50 {report['seconds_per_cluster_p50']:.2f}s a cluster"
+    )
+
+
 @eval_app.command("verify")
 @_guard
 def eval_verify(

@@ -8,24 +8,27 @@ deduplicating, dating and grouping those sentences.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
 
-from rag.text import MONTH_ALTERNATION, WEEKDAYS, content_terms, names, number_values, sentence_spans, title_pattern
+from rag.config import BriefingPolicy
 from rag.documents import parse_date
 from rag.extractive import EvidenceScorer, person_names
 from rag.retrieval import HybridSearcher, SearchHit, build_filter
+from rag.summarise import Candidate, select
+from rag.text import (ENTITY_LABELS, MONTH_ALTERNATION, WEEKDAYS, content_terms, entities, has_negation, names, quantities,
+                      same_quantity, title_pattern)
 
 NO_COVERAGE = "The archive does not cover this topic."
-# Sub-queries around the topic: who spoke, when things happened, figures, movement on the ground.
-_ASPECTS = ("{topic}", "{topic} said", "{topic} when", "{topic} figures per cent killed", "{topic} retreat advance withdraw")
 _MONTH_DAY = re.compile(rf"\b({MONTH_ALTERNATION})\.?\s+(\d{{1,2}})(?:,\s*(\d{{4}}))?\b")
 _ROLE_NAME = re.compile(rf"((?:[A-Z][\w’'.-]+\s+){{0,3}}?{title_pattern()})\s+((?:[A-Z][a-z’'-]+\s+){{0,2}}[A-Z][a-z’'-]+)")
 _SPEECH = re.compile(r"\b(said|says|told|wrote|asserted|insisted|acknowledged|claimed|added)\b")
-_ADVANCE = re.compile(r"\b(recaptur\w*|regain\w*|pushed (?:them )?back|retook|liberat\w*|captur\w*|advance\w*)\b", re.I)
-_RETREAT = re.compile(r"\b(retreat\w*|withdr[ae]w\w*|pull(?:ed)? (?:out|back)|ordered to leave|lost)\b", re.I)
+# Sub-queries beside the topic itself: who spoke about it, and the names (people, places, bodies) the
+# first results mention most, so that each facet of the story is searched for, whatever the archive.
+_FACET_NAMES = 3
 
 
 @dataclass
@@ -121,21 +124,28 @@ def _explicit_date(sentence: str, article_date: str | None) -> str | None:
 
 
 class BriefingBuilder:
-    def __init__(self, searcher: HybridSearcher, embeddings, threshold: float):
+    def __init__(self, searcher: HybridSearcher, embeddings, threshold: float, policy: BriefingPolicy | None = None):
         self.searcher = searcher
         self.embeddings = embeddings
         self.scorer = EvidenceScorer(embeddings)
         self.threshold = threshold
+        self.policy = policy or BriefingPolicy()
 
     def _gather(self, topic: str, where) -> list[SearchHit]:
-        """Passages for the topic's aspects; each search shows one article per story, and across searches
-        the first article seen of a story stands for it, so syndicated copies never count twice."""
+        """Passages for the topic and its facets; each search shows one article per story, and across
+        searches the first article seen of a story stands for it, so syndicated copies never count twice."""
         hits: dict[str, SearchHit] = {}
         story_article: dict[str, str] = {}
-        for aspect in _ASPECTS:
-            for hit in self.searcher.search(aspect.format(topic=topic), 8, where):
+
+        def add(found: list[SearchHit]) -> None:
+            for hit in found:
                 if story_article.setdefault(_story(hit), hit.article_id) == hit.article_id:
                     hits.setdefault(hit.passage_id, hit)
+
+        first = self.searcher.search(topic, 8, where)
+        add(first)
+        for facet in [f"{topic} said"] + [f"{topic} {name}" for name in _facet_names(topic, first)]:
+            add(self.searcher.search(facet, 8, where))
         return list(hits.values())
 
     def build(self, topic: str, since: str | None = None, until: str | None = None, max_points: int = 6,
@@ -158,22 +168,10 @@ class BriefingBuilder:
 
         points = self._key_points(sentences, max_points)
         briefing.key_points = [self._item(group) for group in points]
-        # 2-4 sentences: the best point of each article first, then the next best points up to two.
-        summary_articles: set[str] = set()
-        chosen: list[list[Sentence]] = []
-        for group in points:
-            if group[0].hit.article_id not in summary_articles and len(chosen) < 3:
-                chosen.append(group)
-                summary_articles.add(group[0].hit.article_id)
-        for group in points:
-            if len(chosen) >= 2:
-                break
-            if group not in chosen:
-                chosen.append(group)
-        briefing.summary = [self._item(group) for group in sorted(chosen, key=points.index)]
+        briefing.summary = [self._item([s]) for s in self._summary(sentences, vectors)]
         briefing.timeline = self._timeline(sentences)
-        briefing.voices = self._voices(hits, topic)
-        briefing.disagreements = self._disagreements(sentences)
+        briefing.voices = self._voices(sentences)
+        briefing.disagreements = self._disagreements(sentences, self.policy.same_claim_cosine)
 
         by_article = {hit.article_id: hit for hit in hits}
         items = briefing.summary + briefing.key_points + briefing.timeline + briefing.voices
@@ -185,6 +183,13 @@ class BriefingBuilder:
             key=lambda s: (s["date"] is None, s["date"] or ""))
         briefing.coverage["used"] = len({_story(h) for h in used.values()})
         return briefing
+
+    def _summary(self, sentences: list[Sentence], vectors: np.ndarray) -> list[Sentence]:
+        """The most central, least redundant of the topic's sentences across stories, weighed by their
+        relevance and the lead prior (rag/summarise.py), in reading order."""
+        candidates = [Candidate(_story(s.hit), s.hit.start + s.start, s.text) for s in sentences]
+        relevance = np.asarray([s.score for s in sentences])
+        return [sentences[i] for i in select(candidates, vectors, self.policy, relevance=relevance)]
 
     @staticmethod
     def _item(group: list[Sentence]) -> dict:
@@ -226,52 +231,74 @@ class BriefingBuilder:
         return events[:10]
 
     @staticmethod
-    def _voices(hits: list[SearchHit], topic: str) -> list[dict]:
-        """Statements attributed to named people (with their role when the sentence gives it)."""
+    def _voices(sentences: list[Sentence]) -> list[dict]:
+        """Statements on the topic attributed to named people (with their role when the sentence gives it)."""
         voices, speakers = [], set()
-        for hit in hits:
-            for start, end in sentence_spans(hit.text):
-                text = hit.text[start:end]
-                if not _SPEECH.search(text):
+        for sentence in sentences:
+            text = sentence.text
+            if not _SPEECH.search(text):
+                continue
+            role_match = _ROLE_NAME.search(text)
+            if role_match:
+                role, speaker = role_match.group(1).strip(), role_match.group(2).strip()
+            else:
+                candidates = [w for w in re.findall(r"\b[A-Z][a-z’'-]+(?:\s+[A-Z][a-z’'-]+)+\b", text)
+                              if set(w.lower().split()) & person_names(text)]
+                if not candidates:
                     continue
-                role_match = _ROLE_NAME.search(text)
-                if role_match:
-                    role, speaker = role_match.group(1).strip(), role_match.group(2).strip()
-                else:
-                    candidates = [w for w in re.findall(r"\b[A-Z][a-z’'-]+(?:\s+[A-Z][a-z’'-]+)+\b", text)
-                             if set(w.lower().split()) & person_names(text)]
-                    if not candidates:
-                        continue
-                    role, speaker = "", candidates[0]
-                key = speaker.split()[-1].lower()
-                if key in speakers:
-                    continue
-                speakers.add(key)
-                voices.append({"speaker": speaker, "role": role, "quote": text,
-                               "citations": [{"article_id": hit.article_id, "title": hit.title, "date": hit.date,
-                                              "source": hit.source, "quote": text}]})
+                role, speaker = "", candidates[0]
+            key = speaker.split()[-1].lower()
+            if key in speakers:
+                continue
+            speakers.add(key)
+            voices.append({"speaker": speaker, "role": role, "quote": text, "citations": [sentence.citation()]})
         return voices[:8]
 
     @staticmethod
-    def _disagreements(sentences: list[Sentence]) -> list[dict]:
-        """Pairs of sentences from different articles about the same thing (shared names and words) that
-        give different figures, or where one reports ground gained and the other ground given up."""
+    def _disagreements(sentences: list[Sentence], same_claim_cosine: float) -> list[dict]:
+        """Pairs of claims about the same thing from different stories: close in meaning (cosine of their
+        sentence vectors) and sharing two names or words, where the figures with the same unit differ or one
+        side negates what the other states."""
         found, used = [], set()
         for i, a in enumerate(sentences):
             for b in sentences[i + 1:]:
-                if a.hit.article_id == b.hit.article_id or (a.hit.date or "") == (b.hit.date or ""):
+                if _story(a.hit) == _story(b.hit) or id(a) in used or id(b) in used:
+                    continue
+                if float(a.vector @ b.vector) < same_claim_cosine:
                     continue
                 shared = (content_terms(a.text) & content_terms(b.text)) | (names(a.text) & names(b.text))
-                if len(shared) < 2 or (id(a) in used or id(b) in used):
+                if len(shared) < 2:
                     continue
-                figures_differ = number_values(a.text) and number_values(b.text) and not (number_values(a.text) & number_values(b.text))
-                stance_differs = (bool(_ADVANCE.search(a.text)) and bool(_RETREAT.search(b.text))) or (
-                    bool(_RETREAT.search(a.text)) and bool(_ADVANCE.search(b.text)))
-                if not (figures_differ or stance_differs):
+                about = _difference(a.text, b.text)
+                if about is None:
                     continue
                 first, second = sorted((a, b), key=lambda s: s.hit.date or "")
-                about = "different figures" if figures_differ else "ground gained against ground given up"
                 found.append({"about": f"Sources differ ({about}) on: {', '.join(sorted(shared)[:4])}",
                               "sides": [{"date": s.hit.date, "text": s.text, "citations": [s.citation()]} for s in (first, second)]})
                 used.update({id(a), id(b)})
         return found[:4]
+
+
+def _facet_names(topic: str, hits: list[SearchHit]) -> list[str]:
+    """The named entities the most articles among `hits` mention (two at least), leaving out those the
+    topic already gives."""
+    topic_words = set(topic.lower().split())
+    texts = {hit.article_id: "" for hit in hits}
+    for hit in hits:
+        texts[hit.article_id] += hit.text + "\n\n"
+    counts: Counter[str] = Counter()
+    for found in entities(list(texts.values()), ENTITY_LABELS["entity"]):
+        counts.update({name for name in found if not set(name.lower().split()) <= topic_words})
+    return [name for name, count in counts.most_common(_FACET_NAMES) if count >= 2]
+
+
+def _difference(a: str, b: str) -> str | None:
+    """How two claims about the same thing differ: figures of the same unit with no value in common, or a
+    negation on one side only; None when neither."""
+    qa, qb = quantities(a), quantities(b)
+    comparable = [(x, y) for x in qa for y in qb if x.unit == y.unit]
+    if comparable and not any(same_quantity(x, y) for x, y in comparable):
+        return "different figures"
+    if has_negation(a) != has_negation(b):
+        return "one side denies what the other states"
+    return None

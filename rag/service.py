@@ -204,7 +204,8 @@ class RagService:
         """A cited briefing on a topic (see rag/briefing.py); `as_of` as for search."""
         from rag.briefing import BriefingBuilder
 
-        return BriefingBuilder(self.searcher, self.embeddings, self.settings.abstain_threshold).build(
+        return BriefingBuilder(self.searcher, self.embeddings, self.settings.abstain_threshold,
+                               self.settings.briefing).build(
             topic, since, until, max_points, sources, parse_as_of(as_of))
 
     def documents(self) -> list[dict]:
