@@ -168,6 +168,32 @@ def eval_summaries(
     )
 
 
+@eval_app.command("briefing-topics")
+@_guard
+def eval_briefing_topics(
+    topics: Annotated[Path, typer.Option(help="Topics (JSONL: id, topic, as_of, questions), e.g. eval/datasets/briefing-topics-realtimeqa-2026.jsonl.")],
+    gold: Annotated[Path, typer.Option(help="Gold answers in newsrag's format (from `newsrag eval import-realtimeqa --gold-out`).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+):
+    """Briefings on topics over the archive, each as of its date: quiz answers held, citations, copies, time."""
+    from eval.briefing_topics import run_briefing_topics
+    from rag.cli import _service
+
+    with _progress("briefings") as bar:
+        task = bar.add_task("", total=None)
+        report = run_briefing_topics(_service(), topics, gold,
+                                     progress=lambda done, total: bar.update(task, completed=done, total=total))
+    if as_json:
+        out.print_json(json.dumps(report, ensure_ascii=False))
+        return
+    for row in report["rows"]:
+        out.print(f"{row['id']} {escape(row['topic'])} (as of {row['as_of']}): fact recall {_fmt(row['fact_recall'])}, "
+                  f"{row['sentences']} sentences, {row['stories']} stories, {row['copy_pairs']} copy pairs, {row['seconds']:.2f}s")
+    out.print(f"{report['topics']} topics: fact recall {_fmt(report['fact_recall'])}, cited {_fmt(report['cited'])}, "
+              f"verbatim {_fmt(report['verbatim'])}, copy pairs {report['copy_pairs']}, stories {report['stories_mean']}, "
+              f"p50 {report['seconds_p50']:.2f}s (max {report['seconds_max']:.2f}s)")
+
+
 @eval_app.command("verify")
 @_guard
 def eval_verify(
