@@ -156,7 +156,7 @@ class BriefingBuilder:
         briefing = Briefing(topic=topic, since=since, until=until or (as_of.isoformat() if as_of else None))
         hits = self._gather(topic, build_filter(since, until, sources, as_of))
         evidence = self.scorer.score(topic, [hit.text for hit in hits]) if hits else []
-        relevant = [e for e in evidence if e.score >= self.threshold * 0.75]
+        relevant = _on_topic(evidence, self.threshold, self.policy.passage_share)
         if not relevant or evidence[0].score < self.threshold:
             briefing.note = NO_COVERAGE
             return briefing
@@ -277,6 +277,15 @@ class BriefingBuilder:
                               "sides": [{"date": s.hit.date, "text": s.text, "citations": [s.citation()]} for s in (first, second)]})
                 used.update({id(a), id(b)})
         return found[:4]
+
+
+def _on_topic(evidence: list, threshold: float, passage_share: float) -> list:
+    """The evidence on the topic, in the order given: a sentence that scores 0.75 of the threshold itself,
+    or `passage_share` of it when another sentence of its passage clears the threshold (the passage is
+    about the topic; the sentence may carry its figure or name without repeating the topic's words)."""
+    on_topic = {e.passage for e in evidence if e.score >= threshold}
+    floor = min(0.75, passage_share)
+    return [e for e in evidence if e.score >= threshold * 0.75 or (e.passage in on_topic and e.score >= threshold * floor)]
 
 
 def _facet_names(topic: str, hits: list[SearchHit]) -> list[str]:

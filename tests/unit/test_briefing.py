@@ -175,3 +175,17 @@ def test_facets_are_the_names_several_articles_share_and_the_topic_does_not_give
             hit("c", "The Harbour Commission sent a letter.")]
     facets = _facet_names("Port talks in Oslo", hits)
     assert facets == ["Ines Varga"]  # Oslo is in the topic; the commission is named by one article only
+
+
+def test_a_weaker_sentence_counts_as_on_topic_only_beside_one_that_clears_the_threshold():
+    from rag.briefing import _on_topic
+    from rag.extractive import Evidence
+
+    def evidence(passage, score):
+        return Evidence(passage, f"sentence {passage}-{score}", 0, 10, score, False)
+
+    found = [evidence(1, 0.50), evidence(1, 0.15), evidence(2, 0.35), evidence(2, 0.15), evidence(3, 0.31)]
+    kept = [(e.passage, e.score) for e in _on_topic(found, 0.40, passage_share=0.3)]
+    # passage 1 clears 0.40, so its 0.15 sentence (>= 0.12) stays; passage 2 does not, so its 0.15 goes
+    assert kept == [(1, 0.50), (1, 0.15), (2, 0.35), (3, 0.31)]
+    assert [(e.passage, e.score) for e in _on_topic(found, 0.40, passage_share=0.75)] == [(1, 0.50), (2, 0.35), (3, 0.31)]
