@@ -41,34 +41,41 @@ def centrality(vectors: np.ndarray, articles: list[str]) -> np.ndarray:
     """Each sentence's mean cosine to the sentences of the *other* articles; within one article (a
     single-article input) its mean cosine to the article's other sentences."""
     similarity = vectors @ vectors.T
-    keys = np.asarray(articles, dtype=object)
+    keys = np.asarray(articles)
     other = keys[:, None] != keys[None, :]
-    if not other.any(axis=1).all():
+    if len(set(articles)) < 2:
         other = ~np.eye(len(articles), dtype=bool)
-    counts = np.maximum(other.sum(axis=1), 1)
-    return (similarity * other).sum(axis=1) / counts
+    return (similarity * other).sum(axis=1) / np.maximum(other.sum(axis=1), 1)
+
+
+def sentence_scores(vectors: np.ndarray, articles: list[str], offsets: np.ndarray, policy: BriefingPolicy,
+                    relevance: np.ndarray | None = None) -> np.ndarray:
+    """centrality + lead_weight / (1 + offset / lead_chars) [+ relevance_weight * relevance]."""
+    score = centrality(vectors, articles) + policy.lead_weight / (1.0 + np.asarray(offsets) / policy.lead_chars)
+    if relevance is not None:
+        score = score + policy.relevance_weight * np.asarray(relevance)
+    return score
 
 
 def select(candidates: list[Candidate], vectors: np.ndarray, policy: BriefingPolicy,
            budget_words: int | None = None, relevance: np.ndarray | None = None) -> list[int]:
     """Indices of the chosen candidates, in reading order (article by article, as they appear in it).
 
-    score = centrality + lead_weight * 1 / (1 + offset / lead_chars) [+ relevance_weight * relevance];
-    best first, a sentence whose cosine to one already chosen reaches `redundancy_cosine` is skipped, and
-    whole sentences are added until the budget of words is (nearly) reached.
+    Best `sentence_scores` first; a sentence whose cosine to one already chosen reaches
+    `redundancy_cosine` is skipped, and whole sentences are added until the budget of words is reached
+    (the last may run `overrun_words` past it; a longer one is skipped for a shorter one after it).
     """
     budget = policy.budget_words if budget_words is None else budget_words
     pool = [i for i, c in enumerate(candidates) if usable(c, policy)] or list(range(len(candidates)))
     if not pool or budget <= 0:
         return []
-    vecs = np.asarray(vectors, dtype=np.float32)[pool]
+    vecs = np.asarray(vectors)[pool]
     articles = [candidates[i].article for i in pool]
-    offsets = np.asarray([candidates[i].offset for i in pool], dtype=np.float64)
-    score = centrality(vecs, articles) + policy.lead_weight / (1.0 + offsets / policy.lead_chars)
-    if relevance is not None:
-        score = score + policy.relevance_weight * np.asarray(relevance, dtype=np.float64)[pool]
+    offsets = np.asarray([candidates[i].offset for i in pool])
+    score = sentence_scores(vecs, articles, offsets, policy, None if relevance is None else np.asarray(relevance)[pool])
     chosen: list[int] = []
     total = 0
+    # stable: equal scores keep the candidates' order, so the same input always gives the same summary
     for j in np.argsort(-score, kind="stable"):
         if chosen and float((vecs[chosen] @ vecs[j]).max()) >= policy.redundancy_cosine:
             continue
@@ -95,5 +102,5 @@ def summarise(texts: list[str], embeddings, policy: BriefingPolicy, budget_words
     candidates = article_candidates(texts)
     if not candidates:
         return []
-    vectors = np.asarray(embeddings.embed_documents([c.text for c in candidates]), dtype=np.float32)
+    vectors = np.asarray(embeddings.embed_documents([c.text for c in candidates]))
     return [candidates[i] for i in select(candidates, vectors, policy, budget_words)]

@@ -136,3 +136,67 @@ def test_sentences_under_min_words_are_not_chosen_while_longer_ones_exist():
     chosen = select(candidates, vectors, BriefingPolicy(lead_weight=1.0, min_words=8), budget_words=30)
     assert [candidates[i].text.split()[0] for i in chosen] == ["long"]
     assert select(candidates[:1], vectors[:1], BriefingPolicy(min_words=8), budget_words=30) == [0]  # nothing longer
+
+
+def test_sentence_scores_add_the_lead_prior_and_the_weighted_relevance():
+    from rag.summarise import sentence_scores
+
+    vectors = np.stack([unit(1, 0), unit(0.6, 0.8)])
+    policy = BriefingPolicy(lead_weight=2.0, lead_chars=100.0, relevance_weight=0.5)
+    scores = sentence_scores(vectors, ["x", "y"], np.asarray([0, 300]), policy, np.asarray([0.2, 0.4]))
+    # centrality 0.6 each; lead 2 / (1 + 0) and 2 / (1 + 3); relevance 0.5 * 0.2 and 0.5 * 0.4
+    assert scores == pytest.approx([0.6 + 2.0 + 0.1, 0.6 + 0.5 + 0.2])
+    assert sentence_scores(vectors, ["x", "y"], np.asarray([0, 300]), policy) == pytest.approx([2.6, 1.1])
+
+
+def test_one_article_centrality_is_the_mean_over_its_other_sentences():
+    vectors = np.stack([unit(1, 0), unit(0.6, 0.8), unit(0, 1)])
+    assert centrality(vectors, ["x", "x", "x"]) == pytest.approx([(0.6 + 0) / 2, (0.6 + 0.8) / 2, (0 + 0.8) / 2])
+
+
+def test_budget_edges():
+    same = np.eye(3)  # no centrality: the lead prior orders them a, b, c
+    three = [sentence("x", 0, "a"), sentence("x", 100, "b"), Candidate("x", 200, "c three four five six seven eight")]
+    loose = BriefingPolicy(lead_weight=1.0, redundancy_cosine=1.0, min_words=1)
+    assert select(three, same, loose, budget_words=0) == []
+    assert select(three, same, loose, budget_words=1) == [0]  # the first sentence however long
+    # exactly on budget: stop there, even though the next sentence would fit in the overrun
+    assert select(three, same, loose.model_copy(update={"overrun_words": 11}), budget_words=11) == [0]
+    # past the budget by at most the overrun: taken
+    assert select(three, same, loose.model_copy(update={"overrun_words": 10}), budget_words=15) == [0, 1]
+    # a sentence that would overrun is skipped for a shorter one after it
+    assert select(three, same, loose.model_copy(update={"overrun_words": 0}), budget_words=19) == [0, 2]
+
+
+def test_a_sentence_exactly_at_the_redundancy_cosine_is_a_repeat():
+    candidates = [sentence("x", 0, "a"), sentence("y", 0, "b")]
+    vectors = np.asarray([[1.0, 0.0], [1.0, 0.0]])
+    assert len(select(candidates, vectors, BriefingPolicy(redundancy_cosine=1.0), budget_words=30)) == 1
+
+
+def test_a_sentence_of_exactly_min_words_is_usable():
+    from rag.summarise import usable
+
+    policy = BriefingPolicy(min_words=3)
+    assert usable(Candidate("x", 0, "three words here"), policy)
+    assert not usable(Candidate("x", 0, "two words"), policy)
+    assert not usable(Candidate("x", 0, "NO LOWER CASE AT ALL"), policy)
+
+
+def test_article_candidates_and_summarise():
+    from rag.summarise import article_candidates, summarise
+    from vectorstore.embeddings import HashingFakeEmbeddings
+
+    found = article_candidates(["First one here. Second one here.", "Third one here."])
+    assert [(c.article, c.offset, c.text) for c in found] == [
+        ("0", 0, "First one here."), ("0", 16, "Second one here."), ("1", 0, "Third one here.")]
+    assert article_candidates(["One. Two. Three."], max_sentences=2)[-1].text == "Two."
+    chosen = summarise(ARTICLES, HashingFakeEmbeddings(), BriefingPolicy(), budget_words=20)
+    assert chosen and sum(c.words for c in chosen) <= 20 + BriefingPolicy().overrun_words
+    assert len(summarise(ARTICLES, HashingFakeEmbeddings(), BriefingPolicy(), budget_words=200)) > len(chosen)
+    assert summarise([], HashingFakeEmbeddings(), BriefingPolicy()) == []
+
+
+def test_two_articles_count_only_each_other():
+    vectors = np.stack([unit(1, 0), unit(0, 1), unit(0.6, 0.8)])
+    assert centrality(vectors, ["x", "x", "y"]) == pytest.approx([0.6, 0.8, (0.6 + 0.8) / 2])
