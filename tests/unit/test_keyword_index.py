@@ -15,7 +15,7 @@ from vectorstore.keyword import KeywordIndex
 
 TEXTS = {
     "kherson": ["Ukrainian troops crossed the Dnipro near Kherson at dawn.", "Residents of Kherson queued for water."],
-    "grain": ["Grain exports through the Black Sea resumed under the corridor deal.",
+    "grain": ["Grain exports across the Marrow Strait resumed under the corridor deal.",
               "Ships loaded with grain left Odesa for Istanbul."],
     "power": ["Power was cut for twelve hours after strikes on the grid.", "Engineers restored power to Kharkiv."],
     "metro": ["Families sheltered in the Kharkiv metro during the shelling."],
@@ -89,7 +89,7 @@ def test_scores_are_those_of_bm25s(tmp_path):
     retriever = bm25s.BM25()
     retriever.index(index._tokens(texts), show_progress=False)
     ids = [f"{a}#{i}" for a, group in TEXTS.items() for i in range(len(group))]
-    for query in ["Kharkiv metro shelling", "grain exports Black Sea", "power power Kharkiv"]:
+    for query in ["Kharkiv metro shelling", "grain exports Marrow Strait", "power power Kharkiv"]:
         tokens = [t for t in index._tokens([query])[0] if t in retriever.vocab_dict]
         scores = retriever.get_scores(tokens)
         expected = {ids[i]: round(float(scores[i]), 4) for i in np.flatnonzero(scores)}
