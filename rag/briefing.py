@@ -156,11 +156,17 @@ class BriefingBuilder:
         briefing = Briefing(topic=topic, since=since, until=until or (as_of.isoformat() if as_of else None))
         hits = self._gather(topic, build_filter(since, until, sources, as_of))
         evidence = self.scorer.score(topic, [hit.text for hit in hits]) if hits else []
-        relevant = _on_topic(evidence, self.threshold, self.policy.passage_share)
-        if not relevant or evidence[0].score < self.threshold:
+        if not evidence or evidence[0].score < self.threshold:
             briefing.note = NO_COVERAGE
             return briefing
-        sentences = [Sentence(hits[e.passage - 1], e.sentence, e.start, e.end, e.score) for e in relevant[:40]]
+        width = self.policy.neighbour_passages
+        on_topic = [hits[p - 1] for p in dict.fromkeys(e.passage for e in evidence if e.score >= self.threshold)]
+        if width:
+            hits = hits + [n for found in self.searcher.neighbours(on_topic, width).values() for n in found]
+            evidence = self.scorer.score(topic, [hit.text for hit in hits])
+        beside = _beside(hits, on_topic, width)
+        relevant = _on_topic(evidence, self.threshold, self.policy.passage_share, beside)
+        sentences = [Sentence(hits[e.passage - 1], e.sentence, e.start, e.end, e.score) for e in _distinct(relevant, hits, 40)]
         vectors = np.asarray(self.embeddings.embed_documents([s.text for s in sentences]), dtype=np.float32)
         for sentence, vector in zip(sentences, vectors):
             sentence.vector = vector
@@ -279,11 +285,45 @@ class BriefingBuilder:
         return found[:4]
 
 
-def _on_topic(evidence: list, threshold: float, passage_share: float) -> list:
+def _chunk(hit: SearchHit) -> int | None:
+    """The passage's number in its article (passage ids are "article#n")."""
+    number = hit.passage_id.rpartition("#")[2]
+    return int(number) if number.isdigit() else None
+
+
+def _beside(hits: list[SearchHit], on_topic: list[SearchHit], width: int) -> set[int]:
+    """The passage numbers (1-based, as evidence gives them) of `hits` lying within `width` passages of an
+    on-topic passage of the same article."""
+    near = {(hit.article_id, _chunk(hit)) for hit in on_topic}
+    found = set()
+    for number, hit in enumerate(hits, 1):
+        chunk = _chunk(hit)
+        if chunk is not None and any((hit.article_id, chunk + step) in near for step in range(-width, width + 1)):
+            found.add(number)
+    return found
+
+
+def _distinct(evidence: list, hits: list[SearchHit], limit: int) -> list:
+    """The first `limit` of the evidence, each sentence of an article once (neighbouring passages overlap,
+    so the same sentence can come from two of them)."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for e in evidence:
+        key = (hits[e.passage - 1].article_id, e.sentence.strip())
+        if key not in seen:
+            seen.add(key)
+            kept.append(e)
+            if len(kept) == limit:
+                break
+    return kept
+
+
+def _on_topic(evidence: list, threshold: float, passage_share: float, beside: set[int] | None = None) -> list:
     """The evidence on the topic, in the order given: a sentence that scores 0.75 of the threshold itself,
-    or `passage_share` of it when another sentence of its passage clears the threshold (the passage is
-    about the topic; the sentence may carry its figure or name without repeating the topic's words)."""
-    on_topic = {e.passage for e in evidence if e.score >= threshold}
+    or `passage_share` of it when its passage is about the topic: another sentence of it clears the
+    threshold, or it is one of the passages `beside` such a passage (the sentence may carry its figure or
+    name without repeating the topic's words)."""
+    on_topic = {e.passage for e in evidence if e.score >= threshold} | (beside or set())
     floor = min(0.75, passage_share)
     return [e for e in evidence if e.score >= threshold * 0.75 or (e.passage in on_topic and e.score >= threshold * floor)]
 

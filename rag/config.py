@@ -144,6 +144,10 @@ class BriefingPolicy(BaseModel):
         0.3, ge=0, le=1, description="Share of the briefing threshold a sentence needs when another sentence of "
         "its passage clears the threshold (0.75 or more: no lower than any other sentence).",
     )
+    neighbour_passages: int = Field(
+        1, ge=0, le=3, description="Passages either side of an on-topic passage (same article) read with it: their "
+        "sentences count as sentences of that passage (a figure often sits a paragraph after the topic's words).",
+    )
     same_claim_cosine: float = Field(
         0.6, ge=0, le=1, description="Two sentences from different stories this close in meaning (and sharing two "
         "names or words) are about the same thing; differing figures or a negation on one side make a disagreement.",

@@ -332,6 +332,29 @@ class HybridSearcher:
         self._count_carriers(results, where)
         return results
 
+    def neighbours(self, hits: list[SearchHit], width: int = 1) -> dict[str, list[SearchHit]]:
+        """For each hit, the passages up to `width` either side of it in its own article (by chunk number),
+        read from the store by id; those already among `hits` are left out. Keyed by the hit's passage id."""
+        held = {hit.passage_id for hit in hits}
+        wanted: dict[str, str] = {}  # neighbour id -> the hit it sits beside
+        for hit in hits:
+            article, _, chunk = hit.passage_id.rpartition("#")
+            if not chunk.isdigit():
+                continue
+            for step in range(1, width + 1):
+                for index in (int(chunk) - step, int(chunk) + step):
+                    pid = f"{article}#{index}"
+                    if index >= 0 and pid not in held:
+                        wanted.setdefault(pid, hit.passage_id)
+        found: dict[str, list[SearchHit]] = {hit.passage_id: [] for hit in hits}
+        by_id = {hit.passage_id: hit for hit in hits}
+        for record in self.store.get_passages(sorted(wanted)):
+            beside = by_id[wanted[record["id"]]]
+            neighbour = SearchHit.from_record(record, beside.score)
+            neighbour.story, neighbour.also_carried_by = beside.story, beside.also_carried_by
+            found[beside.passage_id].append(neighbour)
+        return found
+
 
 class NewsRetriever(BaseRetriever):
     """LangChain retriever over the hybrid searcher, for use in chains."""

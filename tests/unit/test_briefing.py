@@ -189,3 +189,69 @@ def test_a_weaker_sentence_counts_as_on_topic_only_beside_one_that_clears_the_th
     # passage 1 clears 0.40, so its 0.15 sentence (>= 0.12) stays; passage 2 does not, so its 0.15 goes
     assert kept == [(1, 0.50), (1, 0.15), (2, 0.35), (3, 0.31)]
     assert [(e.passage, e.score) for e in _on_topic(found, 0.40, passage_share=0.75)] == [(1, 0.50), (2, 0.35), (3, 0.31)]
+
+
+def test_a_weaker_sentence_counts_in_a_passage_beside_an_on_topic_one_of_the_same_article():
+    from rag.briefing import _beside, _on_topic
+    from rag.extractive import Evidence
+    from rag.retrieval import SearchHit
+
+    def hit(pid):
+        return SearchHit(pid, pid.split("#")[0], "", None, None, None, "text", 1.0, 0, 4)
+
+    hits = [hit("a#3"), hit("a#4"), hit("a#6"), hit("b#2"), hit("a#2")]
+    assert _beside(hits, [hits[0]], width=1) == {1, 2, 5}  # a#3 itself, a#4 and a#2; not a#6 nor b#2
+    assert _beside(hits, [hits[0]], width=3) == {1, 2, 3, 5}
+    assert _beside(hits, [hits[0]], width=0) == {1}
+    found = [Evidence(1, "on topic", 0, 8, 0.50, False), Evidence(2, "beside", 0, 6, 0.15, False),
+             Evidence(4, "elsewhere", 0, 9, 0.15, False)]
+    kept = [e.sentence for e in _on_topic(found, 0.40, 0.3, _beside(hits, [hits[0]], 1))]
+    assert kept == ["on topic", "beside"]
+
+
+def test_neighbours_are_the_adjacent_passages_of_the_same_article(service):
+    hits = service.searcher.search("Toretsk coal mining city", 3)
+    found = service.searcher.neighbours(hits[:1], width=1)
+    article, _, chunk = hits[0].passage_id.rpartition("#")
+    expected = {f"{article}#{int(chunk) + step}" for step in (-1, 1)} - {h.passage_id for h in hits[:1]}
+    stored = {r["id"] for r in service.store.get_passages(sorted(expected))}
+    assert stored and {n.passage_id for n in found[hits[0].passage_id]} == stored
+    assert all(n.article_id == hits[0].article_id and n.text for n in found[hits[0].passage_id])
+    assert service.searcher.neighbours(hits[:1], width=0) == {hits[0].passage_id: []}
+
+
+def test_briefing_reads_the_passages_beside_its_on_topic_ones(service, fake_settings, monkeypatch):
+    from rag.briefing import BriefingBuilder
+
+    asked = []
+    original = type(service.searcher).neighbours
+
+    def spy(self, hits, width=1):
+        asked.append(width)
+        return original(self, hits, width)
+
+    monkeypatch.setattr(type(service.searcher), "neighbours", spy)
+    builder = BriefingBuilder(service.searcher, service.embeddings, fake_settings.abstain_threshold, fake_settings.briefing)
+    briefing = builder.build("Russian offensive on Toretsk")
+    assert asked == [fake_settings.briefing.neighbour_passages]
+    # neighbouring passages overlap, but no sentence of an article is a point or a summary line twice
+    for section in (briefing.key_points, briefing.summary, briefing.timeline):
+        texts = [(i["citations"][0]["article_id"], i["text"]) for i in section]
+        assert len(texts) == len(set(texts)), section
+    asked.clear()
+    off = BriefingBuilder(service.searcher, service.embeddings, fake_settings.abstain_threshold,
+                          fake_settings.briefing.model_copy(update={"neighbour_passages": 0}))
+    briefing = off.build("Russian offensive on Toretsk")
+    assert asked == [] and briefing.key_points
+
+
+def test_a_sentence_two_overlapping_passages_share_is_taken_once():
+    from rag.briefing import _distinct
+    from rag.extractive import Evidence
+    from rag.retrieval import SearchHit
+
+    hits = [SearchHit(pid, pid.split("#")[0], "", None, None, None, "t", 1.0, 0, 1) for pid in ("a#1", "a#2", "b#1")]
+    found = [Evidence(1, "Same words.", 0, 11, 0.6, False), Evidence(2, "Same words. ", 5, 16, 0.6, False),
+             Evidence(3, "Same words.", 0, 11, 0.5, False), Evidence(2, "Other.", 0, 6, 0.4, False)]
+    assert [(e.passage, e.sentence) for e in _distinct(found, hits, 40)] == [(1, "Same words."), (3, "Same words."), (2, "Other.")]
+    assert len(_distinct(found, hits, 2)) == 2
