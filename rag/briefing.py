@@ -160,10 +160,18 @@ class BriefingBuilder:
             briefing.note = NO_COVERAGE
             return briefing
         width = self.policy.neighbour_passages
+        retrieved = {hit.passage_id for hit in hits}
         on_topic = [hits[p - 1] for p in dict.fromkeys(e.passage for e in evidence if e.score >= self.threshold)]
         if width:
-            hits = hits + [n for found in self.searcher.neighbours(on_topic, width).values() for n in found]
-            evidence = self.scorer.score(topic, [hit.text for hit in hits])
+            extra = [n for found in self.searcher.neighbours(on_topic, width).values() for n in found]
+            if extra:
+                # The neighbours' sentences are scored among all the passages (word weights depend on the
+                # set), but the retrieved passages keep the scores they had: reading more context must not
+                # change what was already judged on the topic.
+                held = len(hits)
+                hits = hits + extra
+                added = [e for e in self.scorer.score(topic, [hit.text for hit in hits]) if e.passage > held]
+                evidence = sorted(evidence + added, key=lambda e: -e.score)
         beside = _beside(hits, on_topic, width)
         relevant = _on_topic(evidence, self.threshold, self.policy.passage_share, beside)
         sentences = [Sentence(hits[e.passage - 1], e.sentence, e.start, e.end, e.score) for e in _distinct(relevant, hits, 40)]
@@ -174,7 +182,11 @@ class BriefingBuilder:
 
         points = self._key_points(sentences, max_points)
         briefing.key_points = [self._item(group) for group in points]
-        briefing.summary = [self._item([s]) for s in self._summary(sentences, vectors)]
+        # The summary is an overview: it is chosen from the retrieved passages alone. Neighbouring
+        # passages add detail to the points, timeline and voices; in the summary their sentences pushed out
+        # better-supported ones (calibration topics, README Briefings).
+        own = [i for i, s in enumerate(sentences) if s.hit.passage_id in retrieved]
+        briefing.summary = [self._item([s]) for s in self._summary([sentences[i] for i in own], vectors[own])]
         briefing.timeline = self._timeline(sentences)
         briefing.voices = self._voices(sentences)
         briefing.disagreements = self._disagreements(sentences, self.policy.same_claim_cosine)

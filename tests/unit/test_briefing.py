@@ -255,3 +255,22 @@ def test_a_sentence_two_overlapping_passages_share_is_taken_once():
              Evidence(3, "Same words.", 0, 11, 0.5, False), Evidence(2, "Other.", 0, 6, 0.4, False)]
     assert [(e.passage, e.sentence) for e in _distinct(found, hits, 40)] == [(1, "Same words."), (3, "Same words."), (2, "Other.")]
     assert len(_distinct(found, hits, 2)) == 2
+
+
+def test_sentences_of_neighbouring_passages_make_points_but_not_the_summary(service, fake_settings, monkeypatch):
+    from rag.briefing import BriefingBuilder
+    from rag.retrieval import SearchHit
+
+    added = "The Russian offensive on Toretsk pressed on while both sides dug in near the old mine shafts."
+
+    def neighbours(self, hits, width=1):
+        beside = hits[0]
+        fake = SearchHit(f"{beside.article_id}#999", beside.article_id, beside.title, beside.date, beside.source,
+                         None, added, beside.score, 0, len(added), beside.story)
+        return {hit.passage_id: [fake] if hit is beside else [] for hit in hits}
+
+    monkeypatch.setattr(type(service.searcher), "neighbours", neighbours)
+    briefing = BriefingBuilder(service.searcher, service.embeddings, fake_settings.abstain_threshold,
+                               fake_settings.briefing).build("Russian offensive on Toretsk")
+    assert added in [i["text"] for i in briefing.key_points]  # read and used
+    assert added not in [i["text"] for i in briefing.summary]
