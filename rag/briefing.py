@@ -18,7 +18,7 @@ from rag.config import BriefingPolicy
 from rag.documents import parse_date
 from rag.extractive import EvidenceScorer, person_names
 from rag.retrieval import HybridSearcher, SearchHit, build_filter
-from rag.summarise import Candidate, select
+from rag.summarise import Candidate, select, usable
 from rag.text import (ENTITY_LABELS, MONTH_ALTERNATION, WEEKDAYS, content_terms, entities, has_negation, names, quantities,
                       same_quantity, title_pattern)
 
@@ -180,15 +180,17 @@ class BriefingBuilder:
             sentence.vector = vector
         briefing.coverage["matched"] = len({_story(hits[e.passage - 1]) for e in relevant})  # stories, not copies
 
-        points = self._key_points(sentences, max_points)
+        # Points, events and voices are prose too: no caption, byline or list of names stands as one.
+        prose = [s for s in sentences if usable(Candidate(_story(s.hit), 0, s.text), self.policy)] or sentences
+        points = self._key_points(prose, max_points)
         briefing.key_points = [self._item(group) for group in points]
         # The summary is an overview: it is chosen from the retrieved passages alone. Neighbouring
         # passages add detail to the points, timeline and voices; in the summary their sentences pushed out
         # better-supported ones (calibration topics, README Briefings).
         own = [i for i, s in enumerate(sentences) if s.hit.passage_id in retrieved]
         briefing.summary = [self._item([s]) for s in self._summary([sentences[i] for i in own], vectors[own])]
-        briefing.timeline = self._timeline(sentences)
-        briefing.voices = self._voices(sentences)
+        briefing.timeline = self._timeline(prose)
+        briefing.voices = self._voices(prose)
         briefing.disagreements = self._disagreements(sentences, self.policy.same_claim_cosine)
 
         by_article = {hit.article_id: hit for hit in hits}

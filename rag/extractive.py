@@ -55,8 +55,8 @@ _TITLES = title_pattern()
 
 
 def person_names(text: str) -> set[str]:
-    """Lower-cased words of likely person names: runs of two or more capitalised words (Serhiy Haidai),
-    or a capitalised word right after a title (Gov. Haidai) or before/after "said"."""
+    """Lower-cased words of likely person names: runs of two or more capitalised words (Amara Okafor),
+    or a capitalised word right after a title (Gov. Okafor) or before/after "said"."""
     found: set[str] = set()
     for match in re.finditer(r"\b([A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)+)\b", text):
         words = match.group(1).split()
@@ -71,7 +71,7 @@ def person_names(text: str) -> set[str]:
 _ROLES = {"minister", "foreign", "prime", "president", "governor", "mayor", "general", "defense", "defence",
           "interior", "deputy", "chief", "head", "secretary", "state", "staff", "army", "armed", "forces",
           "ministry", "republic", "people", "institute", "council", "university", "regional", "news", "photo",
-          # places, so that "Black Sea" or "Azot Plant" do not pass for a person
+          # places, so that "Red Sea" or "Harbour Plant" do not pass for a person
           "sea", "river", "ocean", "region", "oblast", "city", "plant", "complex", "street", "square", "bridge",
           "port", "station", "black", "north", "south", "east", "west", "central", "eastern", "western"}
 

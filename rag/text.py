@@ -18,7 +18,7 @@ from functools import lru_cache
 
 # --- word lists (each exists once) -------------------------------------------------------------
 
-# Abbreviations spelled out for matching and embedding ("Gov. Haidai" matches a question about the
+# Abbreviations spelled out for matching and embedding ("Gov. Okafor" matches a question about the
 # governor). Keys are the written forms; a trailing period is part of the form.
 ABBREVIATIONS: dict[str, str] = {
     "Gov.": "Governor", "Sen.": "Senator", "Rep.": "Representative", "Gen.": "General", "Lt.": "Lieutenant",
@@ -110,7 +110,7 @@ _ABBREVIATION_PATTERN = re.compile(
 
 
 def expand_abbreviations(text: str) -> str:
-    """'Gov. Haidai' -> 'Governor Haidai'; 'U.S.' -> 'United States US'."""
+    """'Gov. Okafor' -> 'Governor Okafor'; 'U.S.' -> 'United States US'."""
     return _ABBREVIATION_PATTERN.sub(lambda m: ABBREVIATIONS[m.group()], text)
 
 
@@ -212,7 +212,7 @@ _LINE_BREAK = re.compile(r"\n\s*\n|\n(?=\s*[-*•#>]|\s*\d+[.)]\s)")
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence of `text`, whitespace trimmed; `text[start:end]` is the sentence.
 
-    pysbd finds the boundaries inside a paragraph ("Gov. Haidai said", "U.S.", initials); blank lines and
+    pysbd finds the boundaries inside a paragraph ("Gov. Okafor said", "U.S.", initials); blank lines and
     list items always end a sentence (pysbd joins a headline to the paragraph under it otherwise).
     """
     spans: list[tuple[int, int]] = []
@@ -505,7 +505,7 @@ def _recogniser():
 
 
 # A news dateline: the place an article was filed from, in capitals, before a dash ("WASHINGTON −",
-# "KYIV, Ukraine (AP) —"). Hand-written: no packaged model tags datelines.
+# "LAGOS, Nigeria (AP) —"). Hand-written: no packaged model tags datelines.
 _DATELINE = re.compile(
     r"^\s*[A-Z][A-Z.'’-]+(?:\s+[A-Z][A-Z.'’-]+)*(?:,\s*[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*)?"
     r"\s*(?:\([^)\n]{1,40}\)\s*)?[-–—−]{1,2}\s"

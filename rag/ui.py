@@ -112,7 +112,7 @@ def build_ui(service: RagService) -> gr.Blocks:
                 with gr.Column(scale=3):
                     chatbot = gr.Chatbot(label="Conversation", height=420, render_markdown=False,
                                          sanitize_html=True, elem_id="nr-chat")
-                    question = gr.Textbox(label="Question", placeholder="e.g. How many civilians remain in Toretsk?",
+                    question = gr.Textbox(label="Question", placeholder="e.g. Who won the election, and by how much?",
                                           elem_id="nr-question", max_length=2000)
                     ask_button = gr.Button("Ask", variant="primary", elem_id="nr-ask")
                     sources = gr.HTML(elem_id="nr-sources")
@@ -185,7 +185,7 @@ def build_ui(service: RagService) -> gr.Blocks:
 
         with gr.Tab("Briefing"):
             with gr.Row():
-                topic = gr.Textbox(label="Topic", placeholder="Battle for Sievierodonetsk", scale=3, elem_id="nr-topic")
+                topic = gr.Textbox(label="Topic", placeholder="e.g. Interest rate decisions this year", scale=3, elem_id="nr-topic")
                 brief_since = gr.Textbox(label="From date", placeholder="2022-06-01", scale=1)
                 brief_until = gr.Textbox(label="To date", placeholder="2022-06-30", scale=1)
             generate = gr.Button("Generate", variant="primary", elem_id="nr-generate")

@@ -274,3 +274,25 @@ def test_sentences_of_neighbouring_passages_make_points_but_not_the_summary(serv
                                fake_settings.briefing).build("Russian offensive on Toretsk")
     assert added in [i["text"] for i in briefing.key_points]  # read and used
     assert added not in [i["text"] for i in briefing.summary]
+
+
+def test_a_caption_on_the_topic_is_no_point_event_or_voice(service, fake_settings, monkeypatch):
+    from rag.briefing import BriefingBuilder
+    from rag.retrieval import SearchHit
+
+    caption = "Map of the Russian offensive on Toretsk"  # on the topic, but 7 words: under min_words (8)
+
+    def neighbours(self, hits, width=1):
+        beside = hits[0]
+        fake = SearchHit(f"{beside.article_id}#999", beside.article_id, beside.title, beside.date, beside.source,
+                         None, caption + "\n\n", beside.score, 0, len(caption), beside.story)
+        return {hit.passage_id: [fake] if hit is beside else [] for hit in hits}
+
+    monkeypatch.setattr(type(service.searcher), "neighbours", neighbours)
+    briefing = BriefingBuilder(service.searcher, service.embeddings, fake_settings.abstain_threshold,
+                               fake_settings.briefing).build("Russian offensive on Toretsk")
+    texts = [i.get("text") or i.get("quote") for i in all_items(briefing)]
+    assert briefing.key_points and caption not in texts
+    lowered = BriefingBuilder(service.searcher, service.embeddings, fake_settings.abstain_threshold,
+                              fake_settings.briefing.model_copy(update={"min_words": 4})).build("Russian offensive on Toretsk")
+    assert caption in [i.get("text") or i.get("quote") for i in all_items(lowered)]  # the same caption, allowed
