@@ -56,7 +56,7 @@ class Briefing:
     voices: list[dict] = field(default_factory=list)
     disagreements: list[dict] = field(default_factory=list)
     sources: list[dict] = field(default_factory=list)
-    coverage: dict = field(default_factory=lambda: {"matched": 0, "used": 0})
+    coverage: dict = field(default_factory=lambda: {"matched": 0, "used": 0, "outlets": 0, "also_carried_by": 0})
     note: str | None = None
 
     def to_json(self) -> dict:
@@ -90,7 +90,10 @@ class Briefing:
             lines += ["## Sources", ""] + [
                 f"{n}. {s['title']} — {s['source'] or 'unknown outlet'}, {s['date'] or 'undated'} ({s['article_id']})"
                 for n, s in enumerate(self.sources, 1)] + [""]
-            lines.append(f"Coverage: {self.coverage['matched']} stories matched, {self.coverage['used']} used.")
+            lines.append(f"Coverage: {self.coverage['matched']} stories matched, {self.coverage['used']} used, "
+                         f"from {self.coverage.get('outlets', 0)} outlets"
+                         + (f" (also carried by {self.coverage['also_carried_by']} more)" if self.coverage.get("also_carried_by") else "")
+                         + ".")
         return "\n".join(lines).strip() + "\n"
 
     def _number(self, article_id: str) -> int:
@@ -202,6 +205,11 @@ class BriefingBuilder:
               "also_carried_by": h.also_carried_by} for h in used.values()),
             key=lambda s: (s["date"] is None, s["date"] or ""))
         briefing.coverage["used"] = len({_story(h) for h in used.values()})
+        # Outlets of the articles quoted; an article of unknown outlet counts as one. The copies left out
+        # of the results (also_carried_by) are other outlets carrying the same stories.
+        named = {(h.source or "").strip().lower() for h in used.values() if (h.source or "").strip()}
+        briefing.coverage["outlets"] = len(named) + sum(1 for h in used.values() if not (h.source or "").strip())
+        briefing.coverage["also_carried_by"] = sum(h.also_carried_by for h in used.values())
         return briefing
 
     def _summary(self, sentences: list[Sentence], vectors: np.ndarray) -> list[Sentence]:

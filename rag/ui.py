@@ -77,7 +77,8 @@ def briefing_to_html(data: dict) -> str:
             f"<li id='nr-src-{n}'>{html.escape(s['title'])} — {html.escape(s['source'] or 'unknown outlet')}, "
             f"{html.escape(s['date'] or 'undated')} ({html.escape(s['article_id'])})</li>"
             for n, s in enumerate(data["sources"], 1)) + "</ol>")
-        parts.append(f"<p>{data['coverage']['matched']} stories matched, {data['coverage']['used']} used.</p>")
+        parts.append(f"<p>{data['coverage']['matched']} stories matched, {data['coverage']['used']} used, "
+                     f"from {data['coverage'].get('outlets', 0)} outlets.</p>")
     return "\n".join(parts)
 
 

@@ -296,3 +296,24 @@ def test_a_caption_on_the_topic_is_no_point_event_or_voice(service, fake_setting
     lowered = BriefingBuilder(service.searcher, service.embeddings, fake_settings.abstain_threshold,
                               fake_settings.briefing.model_copy(update={"min_words": 4})).build("Russian offensive on Toretsk")
     assert caption in [i.get("text") or i.get("quote") for i in all_items(lowered)]  # the same caption, allowed
+
+
+def test_coverage_counts_the_outlets_of_the_articles_quoted(fake_service, tmp_path):
+    import json
+
+    stories = [
+        ("Daily Post", "2026-03-02", "Harbour workers in Dunmore walked out on Monday over pay. The harbour strike in Dunmore "
+         "stopped every ferry, the union said, and talks with the port authority broke off after two hours."),
+        ("Daily Post", "2026-03-04", "The Dunmore harbour strike entered its third day as ferries stayed tied up. Union leader "
+         "Mara Quill said the harbour workers would not return until the port authority raised its offer."),
+        ("Evening Star", "2026-03-05", "Ferry passengers queued for buses as the Dunmore harbour strike went on. The port "
+         "authority said it had offered harbour workers a raise of four per cent, which the union turned down."),
+    ]
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("\n".join(json.dumps({"id": f"s{n}", "title": f"Harbour strike {n}", "source": source, "date": day,
+                                          "text": text}) for n, (source, day, text) in enumerate(stories)), encoding="utf-8")
+    fake_service.ingest([feed])
+    briefing = fake_service.brief("Dunmore harbour strike")
+    assert briefing.coverage["used"] == len(briefing.sources) == 3
+    assert briefing.coverage["outlets"] == 2  # two of the three articles come from one outlet
+    assert "from 2 outlets" in briefing.to_markdown()
