@@ -70,7 +70,7 @@ def eval_run(
     out.print(
         f"{report['questions']} questions, backend {report['backend']}: accuracy {_fmt(m['accuracy'])}, "
         f"abstention {_fmt(m['abstention'])}, recall@5 {_fmt(m['recall@5'])}, citation precision "
-        f"{_fmt(m['citation_precision'])}, faithfulness {_fmt(m['faithfulness'])}, p50 {_fmt(m['latency_p50_s'])}s"
+        f"{_fmt(m['citation_precision'])}, faithfulness {_fmt(m['faithfulness'])}, grounding {_fmt(m.get('grounding'))}, p50 {_fmt(m['latency_p50_s'])}s"
     )
     if report["baseline"]:
         b = report["baseline"]["metrics"]["overall"]

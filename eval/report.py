@@ -26,7 +26,7 @@ GROUPS = {
     "retrieval": ["recall@1", "recall@5", "mrr", "answer_in_shown"],
     "answer": ["accuracy", "f1"],
     "abstention": ["abstention", "false_abstention"],
-    "citations": ["citation_precision", "citation_recall", "faithfulness"],
+    "citations": ["citation_precision", "citation_recall", "faithfulness", "grounding"],
     "latency": ["latency_p50_s", "latency_p95_s"],
 }
 METRICS = [name for names in GROUPS.values() for name in names] + ["n"]

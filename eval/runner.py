@@ -17,10 +17,11 @@ from rag.answer import Answer
 from rag.citations import parse_citations
 from rag.config import Settings
 from rag.service import RagService
+from rag.text import name_present, names, number_values
 from rag.verify import ClaimVerifier
 
 METRICS = ("recall@1", "recall@5", "mrr", "answer_in_shown", "accuracy", "f1", "abstention", "false_abstention",
-           "citation_precision", "citation_recall", "faithfulness")
+           "citation_precision", "citation_recall", "faithfulness", "grounding")
 ABSTAIN_PHRASES = ("archive does not say", "does not say", "don't know", "do not know", "not mentioned",
                    "no information", "cannot answer", "not provided", "does not mention", "not specified")
 
@@ -50,6 +51,26 @@ def citation_checks(answer_text: str, citations: list[dict], verifier: ClaimVeri
     return checked, (supported_claims / checkable if checkable else None)
 
 
+def grounding(answer_text: str, citations: list[dict]) -> float | None:
+    """The share of answer sentences whose every figure and name is written in a passage they cite.
+
+    A string check that shares nothing with the claim verifier (no embeddings, no calibrated threshold),
+    so it can disagree with the filter that chose the answer's sentences; `faithfulness` re-runs that
+    filter. Sentences with no figure or name are left out (nothing here can test them); None when no
+    sentence is left."""
+    by_n = {c["n"]: c for c in citations}
+    if not by_n:
+        return None
+    results = []
+    for claim in parse_citations(answer_text, max(by_n)):
+        figures, named = number_values(claim.text), names(claim.text)
+        if not figures and not named:
+            continue
+        cited = " ".join(by_n[n].get("text", "") for n in claim.cited if n in by_n)
+        results.append(float(figures <= number_values(cited) and all(name_present(name, cited) for name in named)))
+    return statistics.fmean(results) if results else None
+
+
 def score_question(q: GoldQuestion, answer_text: str, abstained: bool, citations: list[dict], ranked: list[str],
                    verifier: ClaimVerifier | None = None, shown: list[str] | None = None) -> dict:
     """Per-question scores; None where a metric does not apply to this question.
@@ -77,6 +98,7 @@ def score_question(q: GoldQuestion, answer_text: str, abstained: bool, citations
         "citation_precision": precision,
         "citation_recall": float(any(c["article_id"] in gold for c in checked)) if correct and gold else None,
         "faithfulness": faithfulness,
+        "grounding": grounding(answer_text, citations) if not abstained else None,
     }
     return {"scores": scores, "citations": checked}
 

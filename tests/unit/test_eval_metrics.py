@@ -213,3 +213,32 @@ def test_a_verdict_before_its_quotes_is_not_counted_in_faithfulness():
     _, faithfulness = citation_checks("The ferry sank. “The ferry resumed sailing on Monday after the storms.” [1]",
                                       citations, verifier)
     assert faithfulness == 0.5  # a sentence citing nothing still counts against it
+
+
+def test_grounding_checks_figures_and_names_against_the_cited_passage_without_the_verifier():
+    from eval.runner import grounding
+
+    passage = "The Dunmore ferry carried 420 passengers on Monday, the harbour master Mara Quill said."
+    cited = [{"n": 1, "article_id": "a", "text": passage}, {"n": 2, "article_id": "b", "text": "Rain fell all week."}]
+    assert grounding("The ferry carried 420 passengers [1].", cited) == 1.0
+    assert grounding("The ferry carried 480 passengers [1].", cited) == 0.0  # a figure the passage does not give
+    assert grounding("Mara Quill said the ferry carried 420 passengers [2].", cited) == 0.0  # cites the wrong passage
+    assert grounding("Harbour master Tomas Reyes counted the passengers [1].", cited) == 0.0  # a name it does not give
+    assert grounding("It rained [2]. The ferry carried 420 passengers [1]. It carried 9 cars [1].", cited) == 0.5
+    assert grounding("It rained all week [2].", cited) is None  # nothing to test: no figure, no name
+    assert grounding("The ferry carried 420 passengers [1].", []) is None
+
+
+def test_grounding_can_disagree_with_the_verifier_that_faithfulness_reruns():
+    class AgreeingVerifier:  # a verifier that backs everything: faithfulness follows it, grounding does not
+        def verify(self, claim, passages):
+            from rag.verify import Verdict
+
+            return Verdict(True, 1.0, passage=1) if passages else Verdict(False, 0.0, reason="cites nothing")
+
+    passage = "The Dunmore ferry carried 420 passengers on Monday."
+    q = question(answers=("480",), sources=("a",))
+    s = score_question(q, "The ferry carried 480 passengers [1].", False,
+                       [{"n": 1, "article_id": "a", "title": "T", "quote": passage, "text": passage}], ["a"],
+                       verifier=AgreeingVerifier())["scores"]
+    assert s["faithfulness"] == 1.0 and s["grounding"] == 0.0
