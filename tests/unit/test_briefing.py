@@ -317,3 +317,24 @@ def test_coverage_counts_the_outlets_of_the_articles_quoted(fake_service, tmp_pa
     assert briefing.coverage["used"] == len(briefing.sources) == 3
     assert briefing.coverage["outlets"] == 2  # two of the three articles come from one outlet
     assert "from 2 outlets" in briefing.to_markdown()
+
+
+def test_a_neighbour_overlapping_a_passage_adds_no_sentence_twice(service, fake_settings, monkeypatch):
+    from rag.briefing import BriefingBuilder
+    from rag.retrieval import SearchHit
+
+    def neighbours(self, hits, width=1):  # the worst overlap: the next passage repeats every sentence of this one
+        def after(hit):
+            return f"{hit.article_id}#{int(hit.passage_id.rpartition('#')[2]) + 1}"
+
+        return {hit.passage_id: [SearchHit(after(hit), hit.article_id, hit.title, hit.date, hit.source, None,
+                                           hit.text, hit.score, hit.start, hit.end, hit.story)] for hit in hits}
+
+    given = []
+    timeline = BriefingBuilder._timeline
+    monkeypatch.setattr(type(service.searcher), "neighbours", neighbours)
+    monkeypatch.setattr(BriefingBuilder, "_timeline", staticmethod(lambda sentences: given.extend(sentences) or timeline(sentences)))
+    BriefingBuilder(service.searcher, service.embeddings, fake_settings.abstain_threshold,
+                    fake_settings.briefing).build("Russian offensive on Toretsk")
+    seen = [(s.hit.article_id, s.text.strip()) for s in given]
+    assert seen and len(seen) == len(set(seen))
