@@ -14,7 +14,6 @@ topics file. Each topic is briefed as of its date over the archive in NEWSRAG_DA
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from collections.abc import Callable
@@ -22,28 +21,13 @@ from itertools import combinations
 from pathlib import Path
 
 from eval.briefings import _items
+from eval.jsonl import read_rows
 from eval.metrics import alias_in_answer
 from rag.service import RagService
 
 
 def _rows(path: Path, what: str, keys: tuple[str, ...]) -> list[dict]:
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"The {what} file {path} cannot be read ({exc}).") from exc
-    rows = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            ok = isinstance(row, dict) and all(key in row for key in keys)
-        except ValueError:
-            ok = False
-        if not ok:
-            raise ValueError(f"Line {number} of {path} is not a {what} row: it needs {', '.join(keys)}.")
-        rows.append(row)
-    return rows
+    return read_rows(path, what, keys)
 
 
 def score_topic(service: RagService, data: dict, answers: list[list[str]]) -> dict:

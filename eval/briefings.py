@@ -12,21 +12,18 @@ empty lists mean the archive does not cover the topic and the briefing should sa
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from pathlib import Path
 
+from eval.jsonl import read_rows
 from eval.metrics import alias_in_answer
 from rag.briefing import NO_COVERAGE
 from rag.service import RagService
 
 
 def load_briefing_gold(path: Path) -> list[dict]:
-    try:
-        return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"The briefing gold file {path} cannot be read ({exc}).") from exc
+    return read_rows(path, "briefing gold", ("id", "topic", "must_include", "must_cite"))
 
 
 def _items(data: dict) -> list[dict]:

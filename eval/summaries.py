@@ -12,13 +12,13 @@ summary policy's defaults were chosen on the calibration part only (rag/config.p
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
+from eval.jsonl import read_rows
 from rag.config import Settings
 from rag.service import make_embeddings
 from rag.summarise import summarise
@@ -29,23 +29,9 @@ METRICS = ("rouge1", "rouge2", "rougeL")
 
 def load_clusters(path: Path) -> list[dict]:
     """The clusters of a JSONL file; a line that is not a cluster is named in one sentence."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"The summaries dataset {path} cannot be read ({exc}).") from exc
-    clusters = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            ok = isinstance(row.get("articles"), list) and isinstance(row.get("reference"), str)
-        except (ValueError, AttributeError):
-            ok = False
-        if not ok:
-            raise ValueError(f"Line {number} of {path} is not a cluster: each line needs 'articles' (a list of "
-                             "texts) and 'reference' (the human summary).")
-        clusters.append(row)
+    clusters = read_rows(path, "summaries", valid=lambda row: isinstance(row.get("articles"), list)
+                         and isinstance(row.get("reference"), str),
+                         needs="'articles' (a list of texts) and 'reference' (the human summary)")
     if not clusters:
         raise ValueError(f"{path} holds no clusters.")
     return clusters
