@@ -28,7 +28,7 @@ from rag.dates import time_hints
 from rag.extractive import Evidence, EvidenceScorer, has_answer_type
 from rag.injection import mask_instructions
 from rag.llm import BackendUnavailable, generation_lock, make_llm
-from rag.question import Part, Question, claim_of_part, understand
+from rag.question import Question, claim_of_part, understand
 from rag.retrieval import HybridSearcher, SearchHit, build_filter
 
 ABSTAIN_TEXT = "The archive does not say."
@@ -298,8 +298,8 @@ class AnswerEngine:
             kind=inputs["frame"].kind, shown=[hit.text for hit in inputs["hits"]], **kwargs,
         )
 
-    def _abstain(self, inputs: dict, dropped: list[dict] | None = None) -> Answer:
-        return self._base(inputs, answer=ABSTAIN_TEXT, abstained=True, dropped=dropped or [])
+    def _abstain(self, inputs: dict) -> Answer:
+        return self._base(inputs, answer=ABSTAIN_TEXT, abstained=True)
 
     def _citation(self, hits: list[SearchHit], n: int, quote_start: int, quote_end: int) -> Citation:
         hit = hits[n - 1]
@@ -349,7 +349,7 @@ class AnswerEngine:
         contradiction check the verifier cannot make.)"""
         frame: Question = inputs["frame"]
         hits: list[SearchHit] = inputs["hits"]
-        parts = frame.parts or [Part(inputs["query"], frame.outlets)]
+        parts = frame.parts  # a yes/no question always has at least one (rag.question.split_parts)
         passages = [mask_instructions(hit.text) for hit in hits]
         found: list[tuple[int, Verdict]] = []
         backed = 0
@@ -359,7 +359,7 @@ class AnswerEngine:
             if not numbers:
                 continue
             verdict = self.part_verifier.verify(claim_of_part(part), [passages[n - 1] for n in numbers])
-            if verdict.passage is None or verdict.end <= verdict.start:
+            if verdict.passage is None:  # the part states nothing a passage could back
                 continue
             backed += verdict.supported
             found.append((numbers[verdict.passage - 1], verdict))
@@ -426,7 +426,8 @@ class AnswerEngine:
         result.answer = f"{surface[best]} [{item.passage}]. {result.answer}"
         return result
 
-    def _off_topic(self, inputs: dict, claim: str, passage: int, quote: str) -> str | None:
+    @staticmethod
+    def _off_topic(inputs: dict, claim: str, passage: int, quote: str) -> str | None:
         """Why a supported sentence still does not answer the question, or None.
 
         A small model often copies a true sentence about something else: the sentence (or the quote it
@@ -434,7 +435,7 @@ class AnswerEngine:
         evidence sentence for the question.
         """
         question_names = names(inputs["question"])
-        haystack = f"{claim} {quote}".lower()
+        haystack = f"{claim} {quote}"  # name_present normalises case
         if question_names and not any(name_present(name, haystack) for name in question_names):
             return f"is about something else (names none of: {', '.join(sorted(question_names))})"
         question_terms = content_terms(inputs["question"])

@@ -90,14 +90,23 @@ class Briefing:
             lines += ["## Sources", ""] + [
                 f"{n}. {s['title']} — {s['source'] or 'unknown outlet'}, {s['date'] or 'undated'} ({s['article_id']})"
                 for n, s in enumerate(self.sources, 1)] + [""]
-            lines.append(f"Coverage: {self.coverage['matched']} stories matched, {self.coverage['used']} used, "
-                         f"from {self.coverage.get('outlets', 0)} outlets"
-                         + (f" (also carried by {self.coverage['also_carried_by']} more)" if self.coverage.get("also_carried_by") else "")
-                         + ".")
+            lines.append(f"Coverage: {coverage_line(self.coverage)}")
         return "\n".join(lines).strip() + "\n"
 
     def _number(self, article_id: str) -> int:
         return next((n for n, s in enumerate(self.sources, 1) if s["article_id"] == article_id), 0)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def coverage_line(coverage: dict) -> str:
+    """"3 stories matched, 2 used, from 1 outlet (also carried by 4 more)." for the Markdown and the UI."""
+    carried = coverage.get("also_carried_by", 0)
+    return (f"{_count(coverage['matched'], 'story', 'stories')} matched, {coverage['used']} used, "
+            f"from {_count(coverage.get('outlets', 0), 'outlet', 'outlets')}"
+            + (f" (also carried by {carried} more)" if carried else "") + ".")
 
 
 def _story(hit: SearchHit) -> str:

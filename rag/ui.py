@@ -11,6 +11,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from rag.briefing import coverage_line
 from rag.service import RagService
 
 
@@ -77,8 +78,7 @@ def briefing_to_html(data: dict) -> str:
             f"<li id='nr-src-{n}'>{html.escape(s['title'])} — {html.escape(s['source'] or 'unknown outlet')}, "
             f"{html.escape(s['date'] or 'undated')} ({html.escape(s['article_id'])})</li>"
             for n, s in enumerate(data["sources"], 1)) + "</ol>")
-        parts.append(f"<p>{data['coverage']['matched']} stories matched, {data['coverage']['used']} used, "
-                     f"from {data['coverage'].get('outlets', 0)} outlets.</p>")
+        parts.append(f"<p>{html.escape(coverage_line(data['coverage']))}</p>")
     return "\n".join(parts)
 
 

@@ -224,3 +224,85 @@ def test_a_sentence_that_only_restates_the_question_is_dropped(fake_settings):
     answer = service.ask("What did a military spokeswoman say about the fighting in Toretsk?")
     reasons = [d["reason"] for d in answer.dropped]
     assert any(r.startswith("restates the question") for r in reasons), (answer.answer, reasons)
+
+
+def test_the_rewrite_prompt_holds_the_last_six_turns_with_their_roles(fake_settings):
+    from rag.answer import format_history
+
+    turns = [{"role": "user", "content": f"question {i}"} if i % 2 == 0 else {"role": "assistant", "content": f"reply {i}"}
+             for i in range(8)]
+    assert format_history(turns) == "\n".join(
+        ["user: question 2", "assistant: reply 3", "user: question 4", "assistant: reply 5", "user: question 6",
+         "assistant: reply 7"])
+    assert format_history([{"content": "no role"}, {"role": "assistant"}]) == "user: no role\nassistant: "
+
+    seen = []
+
+    class Recording(FakeChatModel):
+        def _reply(self, messages):
+            seen.append(str(messages[-1].content))
+            return super()._reply(messages)
+
+    service = RagService(fake_settings.model_copy(update={"llm": "fake"}),
+                         llm=Recording(replies=["How many civilians remain in Toretsk?", "Some 1,400 civilians remain in Toretsk [1]."]))
+    service.ingest([SAMPLE_CORPUS])
+    history = [{"role": "user", "content": "What is happening in Toretsk?"},
+               {"role": "assistant", "content": "Russian forces entered the city centre [1]."}]
+    answer = service.ask("and how many civilians remain there?", history=history)
+    assert answer.query == "How many civilians remain in Toretsk?"
+    assert "user: What is happening in Toretsk?\nassistant: Russian forces entered the city centre [1]." in seen[0]
+    assert "Follow-up question: and how many civilians remain there?" in seen[0]
+
+
+QUESTION = "What did the mayor of Dunmore say about the ferry timetable?"  # content terms: mayor, dunmore, ferry, timetable
+
+
+def _evidence(*rows):
+    from rag.extractive import Evidence
+
+    return [Evidence(passage, sentence, 0, len(sentence), score, False) for passage, sentence, score in rows]
+
+
+@pytest.mark.parametrize("claim, quote, reason", [
+    # the claim adds 4 words of its own (change, soon, harm, baker), 2 of them in its quote: enough
+    ("The mayor of Dunmore said the ferry timetable would change soon, harming bakers.",
+     "The ferry timetable will change soon.", None),
+    # 5 words of its own, 2 backed: under half
+    ("The mayor of Dunmore said the ferry timetable would change soon, harming bakers and commuters.",
+     "The ferry timetable will change soon.", "restates the question instead of answering it from the passage"),
+    # 1 word of its own, backed: fewer than 2
+    ("The mayor of Dunmore said the ferry timetable would change.", "The timetable will change.",
+     "restates the question instead of answering it from the passage"),
+    # a figure the quote gives is a fact of its own, whatever the words
+    ("The mayor of Dunmore said the ferry timetable has 12 crossings.", "It has 12 crossings.", None),
+])
+def test_a_supported_sentence_must_add_what_its_quote_says(claim, quote, reason):
+    from rag.answer import AnswerEngine
+
+    inputs = {"question": QUESTION, "evidence": _evidence((1, quote, 1.0))}
+    assert AnswerEngine._off_topic(inputs, claim, 1, quote) == reason
+
+
+def test_a_supported_sentence_must_name_what_the_question_names():
+    from rag.answer import AnswerEngine
+
+    inputs = {"question": "What did Kessa Port tell Dunmore about the ferry?", "evidence": []}
+    claim = quote = "The harbour of Tarrow closed for the winter, the council said."
+    assert AnswerEngine._off_topic(inputs, claim, 1, quote) == "is about something else (names none of: dunmore, kessa, port)"
+    assert AnswerEngine._off_topic(inputs, "The DUNMORE ferry closed for the winter, the council said.", 1, quote) is None
+
+
+@pytest.mark.parametrize("rows, reason", [
+    ([(1, "Best.", 1.0), (2, "QUOTE", 0.8)], None),  # at 0.8 of the best sentence: close enough
+    ([(1, "Best.", 1.0), (3, "Other.", 0.9), (2, "QUOTE", 0.75)], "weaker"),  # under 0.8 of the best, not of the second
+    ([(1, "Best.", 1.0), (2, "Other.", 0.9), (2, "QUOTE", 0.5)], "weaker"),  # another sentence of its passage scores well
+    ([(1, "QUOTE", 0.9), (1, "Best.", 1.0), (2, "QUOTE", 0.5)], "weaker"),  # the same words elsewhere score well
+])
+def test_a_supported_sentence_must_rest_on_one_of_the_best_evidence_sentences(rows, reason):
+    from rag.answer import AnswerEngine
+
+    quote = "The ferry timetable will change soon."
+    claim = "The mayor of Dunmore said the ferry timetable would change soon, harming bakers."
+    evidence = sorted(_evidence(*[(p, quote if s == "QUOTE" else s, score) for p, s, score in rows]), key=lambda e: -e.score)
+    expected = reason and "rests on a passage sentence that answers the question less well than another one"
+    assert AnswerEngine._off_topic({"question": QUESTION, "evidence": evidence}, claim, 2, quote) == expected

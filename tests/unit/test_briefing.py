@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.briefing import NO_COVERAGE, _explicit_date, _resolve_weekday
+from rag.briefing import NO_COVERAGE, _explicit_date, _resolve_weekday, coverage_line
 from tests.conftest import SAMPLE_CORPUS
 
 # A topic the sample corpus covers, in words of our own (not a gold topic).
@@ -144,11 +144,11 @@ def test_disagreements_pair_different_figures_and_a_denial_from_different_storie
     figures = [_sentence("a", "2026-03-01", "The harbour authority counted 40 ferries stranded at Dunmore port."),
                _sentence("b", "2026-03-03", "The harbour authority counted 65 ferries stranded at Dunmore port.")]
     found = pairs(figures)
-    assert len(found) == 1 and "different figures" in found[0]["about"]
+    assert len(found) == 1 and found[0]["about"].startswith("Sources differ (different figures) on: ")
     assert [side["date"] for side in found[0]["sides"]] == ["2026-03-01", "2026-03-03"]  # older first
     denial = [_sentence("c", "2026-03-02", "Port officials confirmed the Kessa river crossing reopened overnight."),
               _sentence("d", "2026-03-02", "Port officials said the Kessa river crossing has not reopened overnight.")]
-    assert "denies" in pairs(denial)[0]["about"]  # the same day, two outlets: still a disagreement
+    assert pairs(denial)[0]["about"].startswith("Sources differ (one side denies what the other states) on: ")  # the same day, two outlets: still a disagreement
     # the same figures, the same article, or copies of one story: no disagreement
     same = [figures[0], _sentence("e", "2026-03-05", "The harbour authority counted 40 ferries stranded at Dunmore port.")]
     assert pairs(same) == []
@@ -341,3 +341,56 @@ def test_a_neighbour_overlapping_a_passage_adds_no_sentence_twice(service, fake_
                     fake_settings.briefing).build(TOPIC)
     seen = [(s.hit.article_id, s.text.strip()) for s in given]
     assert seen and len(seen) == len(set(seen))
+
+
+def _cite(article_id):
+    return {"article_id": article_id, "title": "t", "date": None, "source": None, "quote": "q"}
+
+
+def test_markdown_renders_every_section_exactly():
+    from rag.briefing import Briefing
+
+    briefing = Briefing(
+        topic="Harbour strike", since="2026-03-01", note="Only two outlets covered it.",
+        summary=[{"text": "Dockers walked out.", "citations": [_cite("a")]},
+                 {"text": "Talks resumed.", "citations": [_cite("b"), _cite("a")]}],
+        key_points=[{"text": "Cranes stood idle.", "citations": [_cite("b")]}],
+        timeline=[{"date": "2026-03-02", "date_source": "text", "text": "The strike began.", "citations": [_cite("a")]}],
+        voices=[{"speaker": "Ana Ruiz", "role": "union head", "quote": "We stay out.", "citations": [_cite("a")]},
+                {"speaker": "Port Authority", "role": None, "quote": "Ships wait.", "citations": [_cite("b")]}],
+        disagreements=[{"about": "how many walked out", "sides": [
+            {"date": "2026-03-02", "text": "About 300 walked out.", "citations": [_cite("a")]},
+            {"date": None, "text": "About 500 walked out.", "citations": [_cite("unlisted")]}]}],
+        sources=[{"article_id": "a", "title": "Strike", "source": "Globe", "date": "2026-03-02"},
+                 {"article_id": "b", "title": "Talks", "source": None, "date": None}],
+        coverage={"matched": 3, "used": 2, "outlets": 1, "also_carried_by": 4},
+    )
+    assert briefing.to_markdown() == "\n".join([
+        "# Briefing: Harbour strike", "",
+        "Period: 2026-03-01 to …", "",
+        "Only two outlets covered it.", "",
+        "## Summary", "", "Dockers walked out. [1] Talks resumed. [2] [1]", "",
+        "## Key points", "", "- Cranes stood idle. [2]", "",
+        "## Timeline", "", "- **2026-03-02** (text): The strike began. [1]", "",
+        "## Who said what", "", "- **Ana Ruiz**, union head: We stay out. [1]", "- **Port Authority**: Ships wait. [2]", "",
+        "## Where sources differ", "", "- how many walked out",
+        "  - 2026-03-02: About 300 walked out. [1]", "  - undated: About 500 walked out. [0]", "",
+        "## Sources", "", "1. Strike — Globe, 2026-03-02 (a)", "2. Talks — unknown outlet, undated (b)", "",
+        "Coverage: 3 stories matched, 2 used, from 1 outlet (also carried by 4 more).",
+    ]) + "\n"
+    two = {"matched": 1, "used": 1, "outlets": 2, "also_carried_by": 1}
+    assert coverage_line(two) == "1 story matched, 1 used, from 2 outlets (also carried by 1 more)."
+
+
+def test_markdown_of_an_empty_briefing_is_its_title_and_note_only():
+    from rag.briefing import Briefing
+
+    empty = Briefing(topic="Harbour strike", until="2026-03-09", note=NO_COVERAGE)
+    assert empty.to_markdown() == f"# Briefing: Harbour strike\n\nPeriod: … to 2026-03-09\n\n{NO_COVERAGE}\n"
+    plain = Briefing(topic="Harbour strike", sources=[{"article_id": "a", "title": "Strike", "source": "Globe",
+                                                        "date": "2026-03-02"}],
+                     coverage={"matched": 1, "used": 1, "outlets": 1, "also_carried_by": 0})
+    assert plain.to_markdown() == ("# Briefing: Harbour strike\n\n## Sources\n\n1. Strike — Globe, 2026-03-02 (a)\n\n"
+                                   "Coverage: 1 story matched, 1 used, from 1 outlet.\n")
+    assert Briefing(topic="x", sources=[{"article_id": "a", "title": "t", "source": "s", "date": "d"}],
+                    coverage={"matched": 1, "used": 1}).to_markdown().endswith("from 0 outlets.\n")

@@ -172,3 +172,60 @@ def test_a_place_the_article_or_question_only_frames_is_not_the_short_answer(fak
     service = _archive_of(fake_settings, tmp_path, [("story", "Globe", "2026-03-04", "A move", body)])
     answer = service.ask(question)
     assert answer.answer.startswith("Denver ["), answer.answer
+
+
+def _quotes(answer):
+    import re
+
+    return re.findall(r"“([^”]*)” \[(\d+)\]", answer.answer)
+
+
+def test_a_yes_quotes_each_part_word_for_word_and_keeps_the_weakest_part_score(archive):
+    answer = archive.ask("Does the Ridge Weekly article say that the Brennock paper mill closed in March, while "
+                         "Globe reports that Castelline Group confirmed that 40 jobs were lost?")
+    assert answer.answer.startswith("Yes. ") and answer.abstained is False
+    quoted = {archive.article(answer.retrieved[int(n) - 1])["source"]: text for text, n in _quotes(answer)}
+    assert quoted == {"Ridge Weekly": "The Brennock paper mill closed in March after 80 years.",
+                      "Globe": "Castelline Group confirmed that 40 jobs were lost when the Brennock mill shut."}
+    for citation in answer.citations:  # each citation's quote is its passage's text at its offsets
+        assert citation.quote == citation.text[citation.quote_start:citation.quote_end] and citation.quote
+    parts = archive.answers.settings.answer.part_threshold
+    assert parts <= answer.signals["weakest_part"] <= 1.0
+
+
+def test_a_part_is_backed_only_by_the_outlet_it_names(archive):
+    # Globe gives the 40 jobs, Ridge Weekly does not: no part is backed, so the evidence is quoted with no verdict.
+    answer = archive.ask("Does Ridge Weekly report that Castelline Group confirmed that 40 jobs were lost?")
+    assert not answer.abstained and answer.answer.startswith("“")
+    assert not answer.answer.startswith("Yes") and not answer.answer.startswith("The archive does not back")
+    assert answer.signals["weakest_part"] < archive.answers.settings.answer.part_threshold
+
+
+def test_a_part_naming_no_outlet_may_be_backed_by_any(archive):
+    answer = archive.ask("Did Castelline Group confirm that 40 jobs were lost when the Brennock mill shut?")
+    assert answer.answer.startswith("Yes. ")
+    assert [archive.article(answer.retrieved[int(n) - 1])["source"] for _, n in _quotes(answer)] == ["Globe"]
+
+
+def test_a_sentence_backing_two_parts_is_quoted_once(archive):
+    answer = archive.ask("Does Globe report that Castelline Group confirmed 40 jobs were lost, and that "
+                         "Castelline Group confirmed the Brennock mill shut?")
+    assert answer.answer.startswith("Yes. ")
+    assert len(_quotes(answer)) == 1 and len(answer.citations) == 1
+
+
+def test_a_part_whose_outlet_has_no_passage_shown_scores_zero(archive):
+    # Ridge Weekly's only article is dated after the as-of day, so no passage of it is shown: that part has no
+    # evidence (weakest part 0), the Globe part is backed, and there is no "Yes".
+    from rag.answer import PARTLY_BACKED_TEXT
+
+    answer = archive.ask("Does Ridge Weekly say that the Brennock paper mill closed in March, while Globe reports "
+                         "that the island ferry resumed sailing on Monday after storms?", as_of=date(2026, 3, 3))
+    assert "mill-ridge" not in answer.retrieved
+    assert answer.answer.startswith(PARTLY_BACKED_TEXT) and answer.signals["weakest_part"] == 0.0
+    assert [archive.article(answer.retrieved[int(n) - 1])["source"] for _, n in _quotes(answer)] == ["Globe"]
+
+
+def test_a_part_that_states_nothing_checkable_is_no_yes(archive):
+    answer = archive.ask("Is it so?")
+    assert not answer.answer.startswith(("Yes", "The archive does not back"))
