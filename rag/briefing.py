@@ -175,7 +175,10 @@ class BriefingBuilder:
         retrieved = {hit.passage_id for hit in hits}
         on_topic = [hits[p - 1] for p in dict.fromkeys(e.passage for e in evidence if e.score >= self.threshold)]
         if width:
-            extra = [n for found in self.searcher.neighbours(on_topic, width).values() for n in found]
+            # A neighbour that was itself retrieved is there already, with its own score.
+            extra = [n for found in self.searcher.neighbours(on_topic, width).values() for n in found
+                     if n.passage_id not in retrieved]
+            extra = list({n.passage_id: n for n in extra}.values())  # beside two on-topic passages: read once
             if extra:
                 # The neighbours' sentences are scored among all the passages (word weights depend on the
                 # set), but the retrieved passages keep the scores they had: reading more context must not

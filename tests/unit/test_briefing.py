@@ -394,3 +394,27 @@ def test_markdown_of_an_empty_briefing_is_its_title_and_note_only():
                                    "Coverage: 1 story matched, 1 used, from 1 outlet.\n")
     assert Briefing(topic="x", sources=[{"article_id": "a", "title": "t", "source": "s", "date": "d"}],
                     coverage={"matched": 1, "used": 1}).to_markdown().endswith("from 0 outlets.\n")
+
+
+def test_a_neighbour_already_retrieved_or_beside_two_passages_is_read_once(service, fake_settings, monkeypatch):
+    from rag.briefing import BriefingBuilder
+    from rag.retrieval import SearchHit
+
+    text = "The fighting around Toretsk went on while both sides dug in near the old mine shafts."
+    retrieved = []
+
+    def neighbours(self, hits, width=1):
+        retrieved.extend(hits)
+        new = SearchHit(f"{hits[0].article_id}#999", hits[0].article_id, hits[0].title, hits[0].date, hits[0].source,
+                        None, text, hits[0].score, 0, len(text), hits[0].story)
+        # the new passage twice (as if beside two on-topic passages) and a passage already retrieved
+        return {hit.passage_id: [new, hits[0], new] for hit in hits}
+
+    monkeypatch.setattr(type(service.searcher), "neighbours", neighbours)
+    builder = BriefingBuilder(service.searcher, service.embeddings, fake_settings.abstain_threshold, fake_settings.briefing)
+    scored = []
+    original = builder.scorer.score
+    monkeypatch.setattr(builder.scorer, "score", lambda topic, passages: scored.append(list(passages)) or original(topic, passages))
+    briefing = builder.build(TOPIC)
+    assert retrieved and briefing.key_points
+    assert len(scored) == 2 and scored[1] == scored[0] + [text]

@@ -141,6 +141,18 @@ def test_rss_feed_ingests_through_the_service(fake_service, tmp_path):
     assert [h.title for h in fake_service.search("ferry piers storm", k=1)] == ["Ferry service resumes after storm"]
 
 
+def test_two_copies_of_one_feed_in_a_batch_are_duplicates_not_failures(fake_service, tmp_path):
+    folder = tmp_path / "feeds"
+    folder.mkdir()
+    _write(folder, "harbour.rss", RSS)
+    _write(folder, "harbour-copy.xml", RSS)
+    report = fake_service.ingest([folder])
+    assert report.added == 2 and len(report.duplicates) == 2
+    assert {d["id"] for d in report.duplicates} == {d["duplicate_of"] for d in report.duplicates}
+    # the entry without content or summary is still one sentence per copy, and nothing else failed
+    assert len(report.failed) == 2 and all("neither content nor a summary" in f["error"] for f in report.failed)
+
+
 # --- binary files refused by their content -------------------------------------------------------
 
 
