@@ -25,6 +25,7 @@ from rag.text import (ENTITY_LABELS, content_terms, entities, name_present, name
 from rag.verify import ClaimVerifier, Verdict
 from rag.config import Settings
 from rag.dates import time_hints
+from rag.documents import source_key
 from rag.extractive import Evidence, EvidenceScorer, has_answer_type
 from rag.injection import mask_instructions
 from rag.llm import BackendUnavailable, generation_lock, make_llm
@@ -320,10 +321,10 @@ class AnswerEngine:
             # A question about what several outlets reported: the best sentence of each, from different articles.
             for outlet in outlets:
                 used = {hits[e.passage - 1].article_id for e in chosen}
-                own = [e for e in evidence if (hits[e.passage - 1].source or "").strip().lower() == outlet.strip().lower()
+                own = [e for e in evidence if hits[e.passage - 1].outlet == source_key(outlet)
                        and hits[e.passage - 1].article_id not in used and (e.typed or not needs_type)]
                 if own and len(chosen) < policy.max_quotes and not any(
-                        (hits[e.passage - 1].source or "").strip().lower() == outlet.strip().lower() for e in chosen):
+                        hits[e.passage - 1].outlet == source_key(outlet) for e in chosen):
                     chosen.append(own[0])
         else:
             for candidate in evidence[1:]:
@@ -354,8 +355,8 @@ class AnswerEngine:
         found: list[tuple[int, Verdict]] = []
         backed = 0
         for part in parts:
-            keys = {outlet.strip().lower() for outlet in part.outlets}
-            numbers = [n for n, hit in enumerate(hits, 1) if not keys or (hit.source or "").strip().lower() in keys]
+            keys = {source_key(outlet) for outlet in part.outlets}
+            numbers = [n for n, hit in enumerate(hits, 1) if not keys or hit.outlet in keys]
             if not numbers:
                 continue
             verdict = self.part_verifier.verify(claim_of_part(part), [passages[n - 1] for n in numbers])

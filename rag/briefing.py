@@ -15,7 +15,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from rag.config import BriefingPolicy
-from rag.documents import parse_date
+from rag.documents import parse_date, source_key
 from rag.extractive import EvidenceScorer, person_names
 from rag.retrieval import HybridSearcher, SearchHit, build_filter
 from rag.summarise import Candidate, select, usable
@@ -219,8 +219,8 @@ class BriefingBuilder:
         briefing.coverage["used"] = len({_story(h) for h in used.values()})
         # Outlets of the articles quoted; an article of unknown outlet counts as one. The copies left out
         # of the results (also_carried_by) are other outlets carrying the same stories.
-        named = {(h.source or "").strip().lower() for h in used.values() if (h.source or "").strip()}
-        briefing.coverage["outlets"] = len(named) + sum(1 for h in used.values() if not (h.source or "").strip())
+        named = {h.outlet for h in used.values() if h.outlet}
+        briefing.coverage["outlets"] = len(named) + sum(1 for h in used.values() if not h.outlet)
         briefing.coverage["also_carried_by"] = sum(h.also_carried_by for h in used.values())
         return briefing
 
@@ -319,19 +319,13 @@ class BriefingBuilder:
         return found[:4]
 
 
-def _chunk(hit: SearchHit) -> int | None:
-    """The passage's number in its article (passage ids are "article#n")."""
-    number = hit.passage_id.rpartition("#")[2]
-    return int(number) if number.isdigit() else None
-
-
 def _beside(hits: list[SearchHit], on_topic: list[SearchHit], width: int) -> set[int]:
     """The passage numbers (1-based, as evidence gives them) of `hits` lying within `width` passages of an
     on-topic passage of the same article."""
-    near = {(hit.article_id, _chunk(hit)) for hit in on_topic}
+    near = {(hit.article_id, hit.chunk) for hit in on_topic}
     found = set()
     for number, hit in enumerate(hits, 1):
-        chunk = _chunk(hit)
+        chunk = hit.chunk
         if chunk is not None and any((hit.article_id, chunk + step) in near for step in range(-width, width + 1)):
             found.add(number)
     return found

@@ -706,3 +706,8 @@ def iter_files(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> Iterator[
             yield path
         else:
             yield LoadError(str(path), f"{path} does not exist.")
+
+
+def source_key(source: str | None) -> str:
+    """An outlet's name as filters, story groups and answers compare it: trimmed, in lower case."""
+    return (source or "").strip().lower()

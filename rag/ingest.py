@@ -20,7 +20,7 @@ from pathlib import Path
 
 from rag.chunking import Passage, split_text
 from rag.config import Settings
-from rag.documents import Article, LoadError, iter_files, load_file
+from rag.documents import Article, LoadError, iter_files, load_file, source_key
 from rag.stories import StoryKeeper
 from vectorstore.chroma import ChromaStore
 from rag.text import expand_abbreviations
@@ -69,10 +69,6 @@ class IngestReport:
             round(timings["embed_seconds"] / timings["seconds"], 3) if timings["seconds"] else None
         )
         return {**data, "timings": timings}
-
-
-def source_key(source: str | None) -> str:
-    return (source or "").strip().lower()
 
 
 def embedding_text(article: Article, passage: Passage) -> str:

@@ -13,7 +13,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from rag.config import Settings
-from rag.documents import date_bounds, parse_date
+from rag.documents import date_bounds, parse_date, source_key
 from rag.stories import other_outlets
 from vectorstore.chroma import ChromaStore
 from vectorstore.filters import PassageFilter
@@ -36,6 +36,17 @@ class SearchHit:
     end: int
     story: str | None = None  # the story group (syndicated copies) of the article
     also_carried_by: int = 0  # other outlets whose copies of the story were left out of the results
+
+    @property
+    def chunk(self) -> int | None:
+        """The passage's number in its article (passage ids are "article#n"), or None."""
+        number = self.passage_id.rpartition("#")[2]
+        return int(number) if number.isdigit() else None
+
+    @property
+    def outlet(self) -> str:
+        """The outlet as filters and story groups compare it (source_key)."""
+        return source_key(self.source)
 
     def to_json(self) -> dict:
         return {
@@ -94,7 +105,7 @@ def build_filter(since: str | None = None, until: str | None = None, sources: li
             raise ValueError(f"--since ({since}) is after the as-of date ({as_of.isoformat()}).")
     if low is not None and high is not None and low > high:
         raise ValueError(f"--since ({since}) is after --until ({until}).")
-    keys = frozenset(s.strip().lower() for s in sources or [] if s.strip())
+    keys = frozenset(source_key(s) for s in sources or [] if s.strip())
     return PassageFilter(since=low, until=high, sources=keys or None)
 
 
@@ -149,7 +160,7 @@ class HybridSearcher:
         for hit in hits:
             if hit.story:
                 members = [(m["id"], m.get("source_key", "")) for m in stories.get(hit.story, []) if dates.matches(m)]
-                hit.also_carried_by = other_outlets(members, hit.article_id, (hit.source or "").strip().lower())
+                hit.also_carried_by = other_outlets(members, hit.article_id, hit.outlet)
 
     def _story_members(self, stories: set[str]) -> dict[str, list[dict]]:
         """The complete members of these stories, kept until the store changes. Read for these stories
@@ -338,11 +349,11 @@ class HybridSearcher:
         held = {hit.passage_id for hit in hits}
         wanted: dict[str, str] = {}  # neighbour id -> the hit it sits beside
         for hit in hits:
-            article, _, chunk = hit.passage_id.rpartition("#")
-            if not chunk.isdigit():
+            if hit.chunk is None:
                 continue
+            article = hit.passage_id.rpartition("#")[0]
             for step in range(1, width + 1):
-                for index in (int(chunk) - step, int(chunk) + step):
+                for index in (hit.chunk - step, hit.chunk + step):
                     pid = f"{article}#{index}"
                     if index >= 0 and pid not in held:
                         wanted.setdefault(pid, hit.passage_id)
