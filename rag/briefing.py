@@ -103,7 +103,7 @@ def _count(n: int, one: str, many: str) -> str:
 
 def coverage_line(coverage: dict) -> str:
     """"3 stories matched, 2 used, from 1 outlet (also carried by 4 more)." for the Markdown and the UI."""
-    carried = coverage.get("also_carried_by", 0)
+    carried = coverage.get("also_carried_by")
     return (f"{_count(coverage['matched'], 'story', 'stories')} matched, {coverage['used']} used, "
             f"from {_count(coverage.get('outlets', 0), 'outlet', 'outlets')}"
             + (f" (also carried by {carried} more)" if carried else "") + ".")
@@ -352,8 +352,9 @@ def _on_topic(evidence: list, threshold: float, passage_share: float, beside: se
     threshold, or it is one of the passages `beside` such a passage (the sentence may carry its figure or
     name without repeating the topic's words)."""
     on_topic = {e.passage for e in evidence if e.score >= threshold} | (beside or set())
-    floor = min(0.75, passage_share)
-    return [e for e in evidence if e.score >= threshold * 0.75 or (e.passage in on_topic and e.score >= threshold * floor)]
+    # (a passage share over 0.75 adds nothing: such sentences clear 0.75 of the threshold on their own)
+    return [e for e in evidence if e.score >= threshold * 0.75
+            or (e.passage in on_topic and e.score >= threshold * passage_share)]
 
 
 def _facet_names(topic: str, hits: list[SearchHit]) -> list[str]:

@@ -306,3 +306,23 @@ def test_a_supported_sentence_must_rest_on_one_of_the_best_evidence_sentences(ro
     evidence = sorted(_evidence(*[(p, quote if s == "QUOTE" else s, score) for p, s, score in rows]), key=lambda e: -e.score)
     expected = reason and "rests on a passage sentence that answers the question less well than another one"
     assert AnswerEngine._off_topic({"question": QUESTION, "evidence": evidence}, claim, 2, quote) == expected
+
+
+def test_answer_json_has_every_field_rounded_and_no_passage_list():
+    from rag.answer import Answer, Citation
+
+    citation = Citation(2, "a1", "Ferry resumes", "2026-03-02", "Globe", "It sailed.", "Storms ended. It sailed.", 10, 34,
+                        14, 24, also_carried_by=3)
+    answer = Answer(question="q?", query="q standalone?", answer="It sailed [2].", abstained=False, citations=[citation],
+                    dropped=[{"sentence": "x", "reason": "y"}], backend="fake", fallback="why", timings={"generate_s": 1.23456},
+                    retrieved=["a0", "a1"], evidence=0.123456, signals={"evidence": 0.987654321}, kind="date",
+                    shown=["passage text"])
+    assert answer.to_json() == {
+        "answer": "It sailed [2].", "abstained": False,
+        "citations": [{"n": 2, "article_id": "a1", "title": "Ferry resumes", "date": "2026-03-02", "source": "Globe",
+                       "quote": "It sailed.", "text": "Storms ended. It sailed.", "start": 10, "end": 34,
+                       "also_carried_by": 3}],
+        "dropped": [{"sentence": "x", "reason": "y"}], "timings": {"generate_s": 1.235}, "backend": "fake",
+        "fallback": "why", "question": "q?", "query": "q standalone?", "retrieved": ["a0", "a1"], "evidence": 0.123,
+        "signals": {"evidence": 0.9877}, "kind": "date",
+    }

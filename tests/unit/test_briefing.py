@@ -46,8 +46,11 @@ def test_dates_from_the_text():
     assert _resolve_weekday("troops were ordered out on Friday", "2022-06-24") == "2022-06-24"
     assert _resolve_weekday("fighting on Wednesday", "2022-06-12") == "2022-06-08"
     assert _resolve_weekday("no weekday here", "2022-06-12") is None
+    assert _resolve_weekday("closed on Sunday", "2026-03-02") == "2026-03-01"  # a Monday: back across the week's end
+    assert _resolve_weekday("on Friday", "2026-03") is None  # a partial date resolves no weekday
     assert _explicit_date("posted June 22, 2022 by a channel", None) == "2022-06-22"
     assert _explicit_date("since March 3 the city", "2022-06-12") == "2022-03-03"
+    assert _explicit_date("since March 3 the city", None) is None  # no year anywhere: no date
 
 
 def test_voices_name_speakers_with_the_role_the_sentence_gives():
@@ -56,9 +59,11 @@ def test_voices_name_speakers_with_the_role_the_sentence_gives():
     sentences = [_sentence("a", "2026-03-01", "Port Commissioner Adm. Ines Varga said the port would stay shut until Friday."),
                  _sentence("b", "2026-03-02", "“We have no ferries left,” Tomas Brandt told reporters at the quay."),
                  _sentence("c", "2026-03-02", "Ines Varga said again that the port was shut."),  # the same speaker once
-                 _sentence("d", "2026-03-03", "The port stayed shut for a third day.")]  # nobody speaks
+                 _sentence("d", "2026-03-03", "The port stayed shut for a third day."),  # nobody speaks
+                 _sentence("f", "2026-03-04", "Dock worker Lena Moritz said the cranes were idle.")]
     voices = BriefingBuilder._voices(sentences)
-    assert [(v["speaker"], v["role"]) for v in voices] == [("Ines Varga", "Port Commissioner Adm."), ("Tomas Brandt", "")]
+    assert [(v["speaker"], v["role"]) for v in voices] == [("Ines Varga", "Port Commissioner Adm."), ("Tomas Brandt", ""),
+                                                          ("Lena Moritz", "")]
     assert voices[0]["citations"][0]["article_id"] == "a"
 
 
@@ -418,3 +423,85 @@ def test_a_neighbour_already_retrieved_or_beside_two_passages_is_read_once(servi
     briefing = builder.build(TOPIC)
     assert retrieved and briefing.key_points
     assert len(scored) == 2 and scored[1] == scored[0] + [text]
+
+
+def _dated(article_id, day, text, vector=None):
+    sentence = _sentence(article_id, day, text)
+    if vector is not None:
+        sentence.vector = np.asarray(vector, dtype=np.float64)
+    return sentence
+
+
+def test_timeline_dates_from_the_text_then_a_weekday_then_the_article_once_and_keeps_ten():
+    from rag.briefing import BriefingBuilder
+
+    sentences = [
+        _dated("a", "2026-03-06", "The strike began on March 2 at the container berths."),
+        _dated("b", "2026-03-06", "Talks failed on Wednesday after a long night."),  # 2026-03-06 is a Friday
+        _dated("c", "2026-03-05", "Union members voted to stay out."),
+        _dated("c", "2026-03-05", "Ships queued outside the harbour."),  # article c is dated once
+        _dated("a", "2026-03-06", "Cranes stood idle."),  # article a already has an event
+        _dated("d", None, "Nobody knows when this happened."),  # no date at all: no event
+        _dated("e", "2026-03-01", "Pickets gathered at the gates."),
+        _dated("f", "2026-03-02", "Passengers were stranded on Sunday."),  # a Monday: the Sunday before
+    ]
+    events = BriefingBuilder._timeline(sentences)
+    assert [(e["date"], e["date_source"], e["citations"][0]["article_id"]) for e in events] == [
+        ("2026-03-01", "article date", "e"), ("2026-03-01", "weekday in the text, dated from the article", "f"),
+        ("2026-03-02", "text", "a"), ("2026-03-04", "weekday in the text, dated from the article", "b"),
+        ("2026-03-05", "article date", "c")]
+    assert events[2]["text"] == "The strike began on March 2 at the container berths."
+    many = [_dated(f"x{i}", f"2026-03-{i + 1:02d}", "Something happened.") for i in range(12)]
+    assert [e["date"] for e in BriefingBuilder._timeline(many)] == [f"2026-03-{i + 1:02d}" for i in range(10)]
+
+
+def test_key_points_fold_a_close_sentence_of_another_article_into_one_point():
+    from rag.briefing import BriefingBuilder
+
+    sentences = [
+        _dated("a", "2026-03-02", "Dockers walked out at dawn.", [1.0, 0.0]),
+        _dated("b", "2026-03-02", "Dockers left work at dawn.", [0.8, 0.6]),  # cosine 0.8 exactly: the same point
+        _dated("a", "2026-03-03", "Dockers walked out again.", [1.0, 0.0]),  # same point, same article: not cited twice
+        _dated("c", "2026-03-04", "Fares rose by a tenth.", [0.0, 1.0]),
+        _dated("d", "2026-03-04", "Talks resumed on Friday.", [0.6, -0.8]),
+    ]
+    points = BriefingBuilder._key_points(sentences, 2)
+    assert [[s.hit.article_id for s in group] for group in points] == [["a", "b"], ["c"]]
+    assert points[0][1].text == "Dockers left work at dawn."
+    apart = [sentences[0], _dated("b", "2026-03-02", "Dockers left.", [0.79, 0.6131])]  # just under 0.8
+    assert len(BriefingBuilder._key_points(apart, 6)) == 2
+
+
+def test_the_summary_weighs_each_sentence_by_its_score_and_places_it_in_its_story(monkeypatch, fake_settings):
+    import rag.briefing as briefing_module
+    from rag.briefing import BriefingBuilder
+
+    seen = {}
+
+    def select(candidates, vectors, policy, budget_words=None, relevance=None):
+        seen.update(candidates=candidates, relevance=relevance)
+        return [1]
+
+    monkeypatch.setattr(briefing_module, "select", select)
+    first, second = _dated("a", "2026-03-02", "One."), _dated("b", "2026-03-02", "Two.")
+    first.hit.start, first.start, first.score = 100, 7, 0.9
+    second.hit.story, second.score = "s-1", 0.4
+    builder = BriefingBuilder(None, None, 0.5, fake_settings.briefing)
+    assert builder._summary([first, second], np.zeros((2, 2))) == [second]
+    assert [(c.article, c.offset, c.text) for c in seen["candidates"]] == [("a", 107, "One."), ("s-1", 0, "Two.")]
+    assert list(seen["relevance"]) == [0.9, 0.4]
+
+
+def test_on_topic_keeps_sentences_at_the_thresholds_exactly():
+    from rag.briefing import _on_topic
+    from rag.extractive import Evidence
+
+    def e(passage, score):
+        return Evidence(passage, f"s{passage}-{score}", 0, 1, score, False)
+
+    evidence = [e(1, 0.5), e(1, 0.15), e(2, 0.375), e(2, 0.149), e(3, 0.15), e(4, 0.2)]
+    kept = _on_topic(evidence, 0.5, 0.3, beside={4})
+    # passage 1 clears the threshold (0.5), so its 0.15 (0.3 of it) counts; passage 2 only reaches 0.375
+    # (0.75 of the threshold: kept itself, but its passage is not on the topic); passage 4 lies beside one
+    assert [(x.passage, x.score) for x in kept] == [(1, 0.5), (1, 0.15), (2, 0.375), (4, 0.2)]
+    assert [(x.passage, x.score) for x in _on_topic(evidence, 0.5, 1.0)] == [(1, 0.5), (2, 0.375)]

@@ -187,8 +187,8 @@ def test_a_yes_quotes_each_part_word_for_word_and_keeps_the_weakest_part_score(a
     quoted = {archive.article(answer.retrieved[int(n) - 1])["source"]: text for text, n in _quotes(answer)}
     assert quoted == {"Ridge Weekly": "The Brennock paper mill closed in March after 80 years.",
                       "Globe": "Castelline Group confirmed that 40 jobs were lost when the Brennock mill shut."}
-    for citation in answer.citations:  # each citation's quote is its passage's text at its offsets
-        assert citation.quote == citation.text[citation.quote_start:citation.quote_end] and citation.quote
+    for citation in answer.citations:  # each citation's quote is the sentence quoted, at its offsets in the passage
+        assert citation.quote == quoted[citation.source] == citation.text[citation.quote_start:citation.quote_end]
     parts = archive.answers.settings.answer.part_threshold
     assert parts <= answer.signals["weakest_part"] <= 1.0
 
@@ -208,10 +208,24 @@ def test_a_part_naming_no_outlet_may_be_backed_by_any(archive):
 
 
 def test_a_sentence_backing_two_parts_is_quoted_once(archive):
-    answer = archive.ask("Does Globe report that Castelline Group confirmed 40 jobs were lost, and that "
-                         "Castelline Group confirmed the Brennock mill shut?")
+    # three parts: the first two are backed by one Globe sentence, the third by Ridge Weekly's
+    answer = archive.ask("Did Castelline Group confirm that 40 jobs were lost, while Globe reports that Castelline "
+                         "Group confirmed the Brennock mill shut, and did Ridge Weekly say the Brennock paper mill "
+                         "closed in March?")
     assert answer.answer.startswith("Yes. ")
-    assert len(_quotes(answer)) == 1 and len(answer.citations) == 1
+    assert [text for text, _ in _quotes(answer)] == [
+        "Castelline Group confirmed that 40 jobs were lost when the Brennock mill shut.",
+        "The Brennock paper mill closed in March after 80 years."]
+    assert sorted(c.article_id for c in answer.citations) == ["mill-globe", "mill-ridge"]
+
+
+def test_a_part_that_states_nothing_is_passed_over_and_the_next_part_still_checked(archive):
+    from rag.answer import PARTLY_BACKED_TEXT
+
+    answer = archive.ask("Is that what it was, and did Castelline Group confirm that 40 jobs were lost?")
+    assert answer.answer.startswith(PARTLY_BACKED_TEXT)  # one part of two backed; the first could not be
+    assert [text for text, _ in _quotes(answer)] == [
+        "Castelline Group confirmed that 40 jobs were lost when the Brennock mill shut."]
 
 
 def test_a_part_whose_outlet_has_no_passage_shown_scores_zero(archive):
