@@ -20,7 +20,7 @@ from rag.extractive import EvidenceScorer, person_names
 from rag.retrieval import HybridSearcher, SearchHit, build_filter
 from rag.summarise import Candidate, select, usable
 from rag.text import (ENTITY_LABELS, MONTH_ALTERNATION, WEEKDAYS, content_terms, entities, has_negation, names, quantities,
-                      same_quantity, title_pattern)
+                      same_quantity, stem, title_pattern, words)
 
 NO_COVERAGE = "The archive does not cover this topic."
 _MONTH_DAY = re.compile(rf"\b({MONTH_ALTERNATION})\.?\s+(\d{{1,2}})(?:,\s*(\d{{4}}))?\b")
@@ -313,7 +313,9 @@ class BriefingBuilder:
                 if about is None:
                     continue
                 first, second = sorted((a, b), key=lambda s: s.hit.date or "")
-                found.append({"about": f"Sources differ ({about}) on: {', '.join(sorted(shared)[:4])}",
+                # The shared words as the first sentence writes them ("harbour, authority"), not their stems.
+                label = list(dict.fromkeys(w for w in words(a.text) if w in shared or stem(w) in shared))[:4]
+                found.append({"about": f"Sources differ ({about}) on: {', '.join(label or sorted(shared)[:4])}",
                               "sides": [{"date": s.hit.date, "text": s.text, "citations": [s.citation()]} for s in (first, second)]})
                 used.update({id(a), id(b)})
         return found[:4]

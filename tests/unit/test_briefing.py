@@ -505,3 +505,36 @@ def test_on_topic_keeps_sentences_at_the_thresholds_exactly():
     # (0.75 of the threshold: kept itself, but its passage is not on the topic); passage 4 lies beside one
     assert [(x.passage, x.score) for x in kept] == [(1, 0.5), (1, 0.15), (2, 0.375), (4, 0.2)]
     assert [(x.passage, x.score) for x in _on_topic(evidence, 0.5, 1.0)] == [(1, 0.5), (2, 0.375)]
+
+
+def test_disagreements_in_full_each_sentence_in_one_at_most_four_older_side_first():
+    from rag.briefing import BriefingBuilder
+
+    figures = ["The harbour authority counted 40 ferries stranded at Dunmore port.",
+               "The harbour authority counted 65 ferries stranded at Dunmore port.",
+               "The harbour authority counted 90 ferries stranded at Dunmore port."]
+    # newest first, and the third sentence also differs from both: it is left out, each sentence serves once
+    sentences = [_sentence("b", "2026-03-03", figures[1]), _sentence("a", "2026-03-01", figures[0]),
+                 _sentence("c", "2026-03-04", figures[2])]
+    found = BriefingBuilder._disagreements(sentences, 0.6)
+    assert found == [{"about": "Sources differ (different figures) on: harbour, authority, counted, ferries",
+                      "sides": [{"date": "2026-03-01", "text": figures[0], "citations": [sentences[1].citation()]},
+                                {"date": "2026-03-03", "text": figures[1], "citations": [sentences[0].citation()]}]}]
+    assert sentences[1].citation() == {"article_id": "a", "title": "a", "date": "2026-03-01", "source": "Wire",
+                                       "quote": figures[0]}
+    # a pair of one story is passed over and the next pair still checked; an undated side comes first
+    copy = [_sentence("a", "2026-03-01", figures[0], story="s"), _sentence("d", "2026-03-02", figures[1], story="s"),
+            _sentence("e", None, figures[2])]
+    sides = [[s["text"] for s in d["sides"]] for d in BriefingBuilder._disagreements(copy, 0.6)]
+    assert sides == [[figures[2], figures[0]]]
+    # two shared words are enough (cosine left out of it here), one is not
+    two = [_sentence("f", "2026-03-01", "Inspectors counted 65 ferries in the bay."),
+           _sentence("g", "2026-03-02", "Crews counted 12 ferries near Kessa.")]
+    assert len(BriefingBuilder._disagreements(two, -1.0)) == 1
+    one = [_sentence("f", "2026-03-01", "Inspectors counted 65 boats in the bay."),
+           _sentence("g", "2026-03-02", "Crews counted 12 ferries near Kessa.")]
+    assert BriefingBuilder._disagreements(one, -1.0) == []
+    # at most four
+    many = [_sentence(f"m{i}", f"2026-03-{i + 1:02d}", f"The harbour authority counted {10 * (i + 1)} ferries stranded at Dunmore port.")
+            for i in range(10)]
+    assert len(BriefingBuilder._disagreements(many, 0.6)) == 4
