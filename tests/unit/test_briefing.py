@@ -538,3 +538,79 @@ def test_disagreements_in_full_each_sentence_in_one_at_most_four_older_side_firs
     many = [_sentence(f"m{i}", f"2026-03-{i + 1:02d}", f"The harbour authority counted {10 * (i + 1)} ferries stranded at Dunmore port.")
             for i in range(10)]
     assert len(BriefingBuilder._disagreements(many, 0.6)) == 4
+
+
+class _Searcher:
+    """A stand-in for the hybrid searcher: fixed hits for every search, no neighbours; records the calls."""
+
+    def __init__(self, hits):
+        self.hits, self.calls = hits, []
+
+    def search(self, query, k, where):
+        self.calls.append((query, k, where))
+        return list(self.hits)
+
+    def neighbours(self, hits, width=1):
+        return {hit.passage_id: [] for hit in hits}
+
+
+def _hit(pid, text, story=None, day="2026-03-02", source="Globe"):
+    from rag.retrieval import SearchHit
+
+    return SearchHit(pid, pid.split("#")[0], pid, day, source, None, text, 1.0, 0, len(text), story)
+
+
+def _scored(builder, monkeypatch, *rows):
+    """The builder's scorer gives these scores to sentence 1 of the given passage numbers."""
+    from rag.extractive import Evidence
+
+    def score(topic, passages, titles=None, kind=None):
+        return [Evidence(p, passages[p - 1], 0, len(passages[p - 1]), s, False) for p, s in rows if p <= len(passages)]
+
+    monkeypatch.setattr(builder.scorer, "score", score)
+
+
+def test_build_searches_with_the_filters_given_and_dates_the_briefing(fake_settings, monkeypatch):
+    from datetime import date
+
+    from rag.briefing import BriefingBuilder
+    from rag.retrieval import build_filter
+    from vectorstore.embeddings import HashingFakeEmbeddings
+
+    text = "Dockers at the harbour walked out over pay on Monday morning."
+    searcher = _Searcher([_hit("a#0", text)])
+    builder = BriefingBuilder(searcher, HashingFakeEmbeddings(), 0.5, fake_settings.briefing)
+    _scored(builder, monkeypatch, (1, 0.5))  # exactly the threshold: covered
+    briefing = builder.build("  Harbour strike ", since="2026-03-01", sources=["Globe"], as_of=date(2026, 3, 9))
+    assert (briefing.topic, briefing.since, briefing.until, briefing.note) == ("Harbour strike", "2026-03-01", "2026-03-09", None)
+    where = build_filter("2026-03-01", None, ["Globe"], date(2026, 3, 9))
+    assert searcher.calls and all(k == 8 and w == where for _, k, w in searcher.calls)
+    assert searcher.calls[0][0] == "Harbour strike"
+    assert briefing.key_points == [{"text": text, "citations": [{"article_id": "a", "title": "a#0", "date": "2026-03-02",
+                                                                 "source": "Globe", "quote": text}]}]
+    assert briefing.coverage == {"matched": 1, "used": 1, "outlets": 1, "also_carried_by": 0}
+    until = builder.build("Harbour strike", until="2026-03-05", as_of=date(2026, 3, 9))
+    assert until.until == "2026-03-05" and searcher.calls[-1][2] == build_filter(None, "2026-03-05", None, date(2026, 3, 9))
+    with pytest.raises(ValueError, match=r"^The topic is empty; name what the briefing is about\.$"):
+        builder.build("   ")
+
+
+def test_build_counts_stories_matched_and_reads_only_what_clears_the_thresholds(fake_settings, monkeypatch):
+    from rag.briefing import BriefingBuilder
+    from vectorstore.embeddings import HashingFakeEmbeddings
+
+    texts = ["Dockers at the harbour walked out over pay on Monday morning.",
+             "Ferry crews joined the dockers at the harbour on Tuesday evening.",
+             "Shipping agents said the harbour queue grew longer every single day.",
+             "A bakery in the old town opened a second shop near the station."]
+    hits = [_hit("a#0", texts[0], story="s1"), _hit("b#0", texts[1], story="s1"), _hit("c#0", texts[2]), _hit("d#0", texts[3])]
+    builder = BriefingBuilder(_Searcher(hits), HashingFakeEmbeddings(), 0.5, fake_settings.briefing)
+    # b is a copy of a's story, so a stands for it and the passages read are a, c and d (numbered 1-3);
+    # a and c clear the threshold, d is under every threshold
+    _scored(builder, monkeypatch, (1, 0.9), (2, 0.6), (3, 0.1))
+    briefing = builder.build("Harbour strike")
+    assert briefing.coverage["matched"] == 2
+    quoted = {c["article_id"] for item in all_items(briefing) for c in item["citations"]}
+    assert quoted == {"a", "c"}
+    _scored(builder, monkeypatch, (1, 0.49))
+    assert builder.build("Harbour strike").note == NO_COVERAGE  # just under the threshold: not covered
