@@ -488,6 +488,9 @@ class AnswerEngine:
             if off_topic:
                 dropped.append({"sentence": claim.text, "reason": off_topic})
                 continue
+            if any(" ".join(claim.text.split()).lower() == " ".join(k.text.split()).lower() for k, _ in kept):
+                dropped.append({"sentence": claim.text, "reason": "repeats an earlier sentence of the answer"})
+                continue  # small models often say the same sentence twice
             claim.cited = [verdict.passage]
             kept.append((claim, verdict))
         answer_text = " ".join(f"{claim.text.strip().lstrip(':;,-–— ').rstrip()} [{claim.cited[0]}]" for claim, _ in kept)

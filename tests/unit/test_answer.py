@@ -326,3 +326,28 @@ def test_answer_json_has_every_field_rounded_and_no_passage_list():
         "fallback": "why", "question": "q?", "query": "q standalone?", "retrieved": ["a0", "a1"], "evidence": 0.123,
         "signals": {"evidence": 0.9877}, "kind": "date",
     }
+
+
+def test_every_sentence_the_verifier_drops_is_listed_with_its_reason(fake_settings):
+    # Passage [1] of this question holds "Some 1,400 civilians remain in Toretsk"; [2] is about the fighting.
+    service, model = service_with(fake_settings, [
+        "The archive does not say. Some 1,400 civilians remain in Toretsk [9]. Sure! Some 90,000 civilians remain "
+        "in Toretsk [2]. Some 1,400 civilians remain in Toretsk. Some 1,400 civilians remain in Toretsk [2][1]."])
+    answer = service.ask(TORETSK)
+    assert answer.dropped == [
+        {"sentence": "The archive does not say.", "reason": "the model said the archive does not say"},
+        {"sentence": "Some 1,400 civilians remain in Toretsk.", "reason": "cited passages that were not shown: [9]"},
+        {"sentence": "Sure!", "reason": "states nothing about the news"},
+        {"sentence": "Some 90,000 civilians remain in Toretsk.", "reason": "[2] does not contain 90,000"},
+        {"sentence": "Some 1,400 civilians remain in Toretsk.", "reason": "repeats an earlier sentence of the answer"},
+        {"sentence": "Some 1,400 civilians remain in Toretsk.", "reason": "repeats an earlier sentence of the answer"},
+    ]
+    # the sentence citing a passage never shown was checked against every passage, and found in [1]
+    assert answer.answer == "Some 1,400 civilians remain in Toretsk. [1]"
+    assert [c.n for c in answer.citations] == [1]
+
+
+def test_a_sentence_citing_two_passages_is_cited_to_the_one_that_backs_it(fake_settings):
+    service, _ = service_with(fake_settings, ["Some 1,400 civilians remain in Toretsk [2][1]."])
+    answer = service.ask(TORETSK)
+    assert [c.n for c in answer.citations] == [1] and "[1]" in answer.answer and "[2]" not in answer.answer
