@@ -183,6 +183,15 @@ def test_facets_are_the_names_several_articles_share_and_the_topic_does_not_give
             hit("c", "The Harbour Commission sent a letter.")]
     facets = _facet_names("Port talks in Oslo", hits)
     assert facets == ["Ines Varga"]  # Oslo is in the topic; the commission is named by one article only
+    assert "Oslo" not in _facet_names("Oslo", hits)  # a topic that is the name itself
+    # an article is read whole: a name in its first passage counts though its last passage lacks it
+    split = [hit("a", "Tomas Brandt met Ines Varga."), hit("c", "Tomas Brandt arrived."), hit("c", "Nobody else came.")]
+    assert _facet_names("Port talks", split) == ["Tomas Brandt"]
+    # at most three facets, the most widely named first
+    crowd = [hit(article, "Ines Varga, Tomas Brandt, Lena Moritz and Oskar Lind met in Bergen.") for article in "abc"]
+    crowd.append(hit("d", "Ines Varga and Tomas Brandt spoke."))
+    facets = _facet_names("Port talks", crowd)
+    assert len(facets) == 3 and facets[:2] == ["Ines Varga", "Tomas Brandt"]
 
 
 def test_a_weaker_sentence_counts_as_on_topic_only_beside_one_that_clears_the_threshold():
