@@ -351,3 +351,70 @@ def test_a_sentence_citing_two_passages_is_cited_to_the_one_that_backs_it(fake_s
     service, _ = service_with(fake_settings, ["Some 1,400 civilians remain in Toretsk [2][1]."])
     answer = service.ask(TORETSK)
     assert [c.n for c in answer.citations] == [1] and "[1]" in answer.answer and "[2]" not in answer.answer
+
+
+def _engine(fake_settings, **answer_policy):
+    from rag.answer import AnswerEngine
+    from vectorstore.embeddings import HashingFakeEmbeddings
+
+    settings = fake_settings.model_copy(update={"answer": fake_settings.answer.model_copy(update=answer_policy)})
+    return AnswerEngine(None, HashingFakeEmbeddings(), settings)
+
+
+def _inputs(kind, rows, outlets=()):
+    """Evidence rows (passage, sentence, score, typed) over one passage per row, each its own article."""
+    from rag.extractive import Evidence
+    from rag.question import Question
+    from rag.retrieval import SearchHit
+
+    hits, evidence = [], []
+    for number, (outlet, sentence, score, typed) in enumerate(rows, 1):
+        text = f"Lead words. {sentence}"
+        hits.append(SearchHit(f"p{number}#0", f"art{number}", f"Title {number}", "2026-03-02", outlet, None, text, 1.0,
+                              100 * number, 100 * number + len(text), also_carried_by=number))
+        evidence.append(Evidence(number, sentence, 12, 12 + len(sentence), score, typed))
+    evidence.sort(key=lambda e: -e.score)
+    return {"question": "q?", "query": "q?", "hits": hits, "evidence": evidence, "signals": {},
+            "frame": Question("q?", kind, outlets=list(outlets)), "backend": "extractive"}
+
+
+@pytest.mark.parametrize("kind, rows, quoted", [
+    # the runner-up within second_share (0.9) of the best is quoted too; at 0.9 exactly it still is
+    ("any", [("A", "First.", 1.0, False), ("B", "Second.", 0.9, False), ("C", "Third.", 0.89, False)], [1, 2]),
+    ("any", [("A", "First.", 1.0, False), ("B", "Second.", 0.85, False)], [1]),
+    # a number question skips a runner-up without a number, and one repeating the best sentence
+    ("number", [("A", "It was 5.", 1.0, True), ("B", "No figure.", 0.99, False), ("C", "It was 5.", 0.98, True),
+                ("D", "It was 6.", 0.95, True)], [1, 4]),
+    ("any", [("A", "Same.", 1.0, False), ("B", "Same.", 0.99, False), ("C", "Other.", 0.98, False)], [1, 3]),
+])
+def test_the_extractive_answer_quotes_the_best_sentence_and_a_close_runner_up(fake_settings, kind, rows, quoted):
+    engine = _engine(fake_settings, second_share=0.9)
+    result = engine._extractive(_inputs(kind, rows), None)
+    assert [c.n for c in result.citations] == quoted and result.abstained is False
+    assert result.answer == " ".join(f"“{rows[n - 1][1]}” [{n}]" for n in quoted)
+    first = result.citations[0]
+    assert (first.article_id, first.title, first.source, first.quote, first.start, first.end, first.also_carried_by) == (
+        f"art{quoted[0]}", f"Title {quoted[0]}", rows[quoted[0] - 1][0], rows[quoted[0] - 1][1], 100 * quoted[0],
+        100 * quoted[0] + len(first.text), quoted[0])
+
+
+def test_the_extractive_answer_to_several_outlets_quotes_each_once_up_to_the_limit(fake_settings):
+    rows = [("Globe", "Globe first.", 1.0, False), ("Globe", "Globe again.", 0.9, False), ("Wire", "Wire one.", 0.5, False),
+            ("Wire", "Wire two.", 0.4, False), ("Post", "Post one.", 0.3, False)]
+    engine = _engine(fake_settings, max_quotes=2)
+    result = engine._extractive(_inputs("any", rows, outlets=["globe ", "Wire", "Post"]), None)
+    assert [c.n for c in result.citations] == [1, 3]  # Globe's best, then Wire's best; Post is past the limit
+    engine = _engine(fake_settings, max_quotes=3)
+    result = engine._extractive(_inputs("number", [("Globe", "It was 5.", 1.0, True), ("Wire", "No figure.", 0.9, False),
+                                                   ("Wire", "It was 7.", 0.8, True)], outlets=["Globe", "Wire"]), None)
+    assert [c.n for c in result.citations] == [1, 3]  # Wire's sentence with a number, not its better one without
+
+
+def test_passages_reach_the_model_numbered_dated_and_with_their_outlet():
+    from rag.answer import format_passages
+    from rag.retrieval import SearchHit
+
+    hits = [SearchHit("a#0", "a", "t", "2026-03-02", "Globe", None, "Ferry  resumed\n today.", 1.0, 0, 1),
+            SearchHit("b#0", "b", "t", None, None, None, "Fares rose.", 1.0, 0, 1)]
+    assert format_passages(hits) == ("[1] (2026-03-02, Globe) Ferry resumed today.\n"
+                                     "[2] (undated, unknown outlet) Fares rose.")
