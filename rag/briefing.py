@@ -15,7 +15,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from rag.config import BriefingPolicy
-from rag.documents import parse_date, source_key
+from rag.documents import parse_date
 from rag.extractive import EvidenceScorer, person_names
 from rag.retrieval import HybridSearcher, SearchHit, build_filter
 from rag.summarise import Candidate, select, usable
@@ -368,7 +368,8 @@ def _facet_names(topic: str, hits: list[SearchHit]) -> list[str]:
         texts[hit.article_id] += hit.text + "\n\n"
     counts: Counter[str] = Counter()
     for found in entities(list(texts.values()), ENTITY_LABELS["entity"]):
-        counts.update({name for name in found if not set(name.lower().split()) <= topic_words})
+        # sorted: names mentioned equally often come in one order whatever the hash seed
+        counts.update(sorted({name for name in found if not set(name.lower().split()) <= topic_words}))
     return [name for name, count in counts.most_common(_FACET_NAMES) if count >= 2]
 
 

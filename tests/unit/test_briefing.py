@@ -189,9 +189,10 @@ def test_facets_are_the_names_several_articles_share_and_the_topic_does_not_give
     assert _facet_names("Port talks", split) == ["Tomas Brandt"]
     # at most three facets, the most widely named first
     crowd = [hit(article, "Ines Varga, Tomas Brandt, Lena Moritz and Oskar Lind met in Bergen.") for article in "abc"]
-    crowd.append(hit("d", "Ines Varga and Tomas Brandt spoke."))
+    crowd.append(hit("d", "Ines Varga spoke."))
     facets = _facet_names("Port talks", crowd)
-    assert len(facets) == 3 and facets[:2] == ["Ines Varga", "Tomas Brandt"]
+    assert len(facets) == 3 and facets[0] == "Ines Varga"
+    assert facets[1:] == sorted(facets[1:])  # names tied on three articles: one order, whatever the hash seed
 
 
 def test_a_weaker_sentence_counts_as_on_topic_only_beside_one_that_clears_the_threshold():
