@@ -319,12 +319,12 @@ class AnswerEngine:
         outlets = inputs["frame"].outlets
         if len(outlets) >= 2:
             # A question about what several outlets reported: the best sentence of each, from different articles.
-            for outlet in outlets:
+            for outlet in map(source_key, outlets):
                 used = {hits[e.passage - 1].article_id for e in chosen}
-                own = [e for e in evidence if hits[e.passage - 1].outlet == source_key(outlet)
+                own = [e for e in evidence if hits[e.passage - 1].outlet == outlet
                        and hits[e.passage - 1].article_id not in used and (e.typed or not needs_type)]
                 if own and len(chosen) < policy.max_quotes and not any(
-                        hits[e.passage - 1].outlet == source_key(outlet) for e in chosen):
+                        hits[e.passage - 1].outlet == outlet for e in chosen):
                     chosen.append(own[0])
         else:
             for candidate in evidence[1:]:

@@ -206,8 +206,7 @@ class Ingestor:
         stories_backfilled = stories.load(manifest)
         left_stories: set[str] = set()  # stories a changed article was in: regrouped after the writes
         by_text_hash = {record["text_hash"]: article_id for article_id, record in manifest.items()}
-        seen_ids: dict[str, str] = {}  # article id -> origin, for this run
-        seen_hashes: dict[str, str] = {}  # article id -> content hash, for this run
+        seen_ids: dict[str, tuple[str, str]] = {}  # article id -> (origin, content hash), for this run
         failed_files: set[str] = set()
         version_bumped = stories_backfilled
         if version_bumped:
@@ -230,19 +229,18 @@ class Ingestor:
                 failed_files.add(_origin_file(result.path))
                 continue
             article = result
-            if article.id in seen_ids and seen_hashes[article.id] == article.content_hash:
+            if article.id in seen_ids and seen_ids[article.id][1] == article.content_hash:
                 # The same article twice in one batch (two copies of one feed): a duplicate, not an error.
                 report.duplicates.append({"path": article.origin, "id": article.id, "duplicate_of": article.id})
                 continue
             if article.id in seen_ids:
                 message = (
-                    f"{article.origin} has the article id '{article.id}', already used by {seen_ids[article.id]} "
+                    f"{article.origin} has the article id '{article.id}', already used by {seen_ids[article.id][0]} "
                     "in this batch; rename one of them."
                 )
                 report.failed.append({"path": article.origin, "error": message})
                 continue
-            seen_ids[article.id] = article.origin
-            seen_hashes[article.id] = article.content_hash
+            seen_ids[article.id] = (article.origin, article.content_hash)
             existing = manifest.get(article.id)
             if existing and existing.get("content_hash") == article.content_hash and existing.get("status") == "complete":
                 report.unchanged += 1

@@ -349,11 +349,12 @@ class HybridSearcher:
         held = {hit.passage_id for hit in hits}
         wanted: dict[str, str] = {}  # neighbour id -> the hit it sits beside
         for hit in hits:
-            if hit.chunk is None:
+            chunk = hit.chunk
+            if chunk is None:
                 continue
             article = hit.passage_id.rpartition("#")[0]
             for step in range(1, width + 1):
-                for index in (hit.chunk - step, hit.chunk + step):
+                for index in (chunk - step, chunk + step):
                     pid = f"{article}#{index}"
                     if index >= 0 and pid not in held:
                         wanted.setdefault(pid, hit.passage_id)
