@@ -10,6 +10,7 @@ whether a name, number or date of a claim occurs in a passage (the verifier's ze
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 
 import regex  # the `regex` package (tiktoken's dependency): \p{M} keeps vowel signs inside words
@@ -199,11 +200,19 @@ def strip_preamble(sentence: str) -> str:
 
 # --- sentences ---------------------------------------------------------------------------------
 
-@lru_cache(maxsize=1)
-def _segmenter():
-    import pysbd
+_local = threading.local()
 
-    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+def _segmenter():
+    """This thread's pysbd Segmenter. One per thread: a Segmenter keeps the text it is splitting on itself
+    (`original_text`), so threads sharing one lose sentences of their own text (an answer asked while an
+    upload is chunked missed the sentence that held its number)."""
+    segmenter = getattr(_local, "segmenter", None)
+    if segmenter is None:
+        import pysbd
+
+        segmenter = _local.segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
+    return segmenter
 
 
 _LINE_BREAK = re.compile(r"\n\s*\n|\n(?=\s*[-*•#>]|\s*\d+[.)]\s)")

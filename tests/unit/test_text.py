@@ -1,6 +1,7 @@
 """rag/text.py, table-driven, on sentences written for these tests (not from the sample articles)."""
 
 import re
+import sys
 
 import pytest
 
@@ -372,3 +373,34 @@ def test_entities_leave_out_the_dateline_place():
 ])
 def test_undotted(text, plain):
     assert T.undotted(text) == plain
+
+
+def test_sentence_spans_are_right_when_threads_segment_at_once():
+    """pysbd's Segmenter keeps the text it is splitting on itself (`original_text`) and finds each sentence
+    in it again, so one Segmenter shared by threads dropped the sentences of one thread's text that were not
+    in another's: an answer asked while an upload was being chunked lost the sentence holding its number.
+    Every thread must get every sentence of its own text."""
+    import threading
+
+    texts = [(f"t{t}-{i}", 1 + (t + i) % 5) for t in range(6) for i in range(40)]
+    texts = [" ".join(f"Report {tag} says item {j} rose by {j} points on Tuesday." for j in range(count))
+             for tag, count in texts]
+    wrong: list[tuple[str, list[str]]] = []
+
+    def work(chunk: list[str]) -> None:
+        for text in chunk:
+            got = [text[s:e] for s, e in T.sentence_spans(text)]
+            if " ".join(got) != text:
+                wrong.append((text, got))
+
+    threads = [threading.Thread(target=work, args=(texts[n::6],)) for n in range(6)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, as a busy server does
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not wrong, wrong[:2]
