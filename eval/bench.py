@@ -129,6 +129,29 @@ def _vm_hwm_mb(pid: int) -> float:
 # --- ingest: newsrag, the naive pipeline, the bare encoders ------------------------------------------
 
 
+# The instruction sets that decide how fast the int8 encoder and llama.cpp run (the issue's report: an
+# AVX2-only EPYC ran ingest at a third of the rate measured on an AVX-512/AMX Xeon).
+CPU_FEATURES = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8", "amx_bf16")
+
+
+def cpu_info(cpuinfo: str | None = None) -> dict:
+    """The CPU's model name and which of CPU_FEATURES it has, from /proc/cpuinfo (Linux); elsewhere the
+    model is platform.processor() and the features are unknown (None)."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return {"model": platform.processor() or platform.machine(), "features": None}
+    fields: dict[str, str] = {}
+    for line in cpuinfo.splitlines():
+        key, colon, value = line.partition(":")
+        if colon and key.strip() not in fields:  # the first processor's lines: the cores are alike
+            fields[key.strip()] = value.strip()
+    flags = set(fields.get("flags", "").split())
+    return {"model": fields.get("model name") or platform.processor() or platform.machine(),
+            "features": [name for name in CPU_FEATURES if name in flags]}
+
+
 def _naive_ingest(texts: list[str], folder: Path) -> float:
     """The tutorial pipeline on the given passages: HuggingFaceEmbeddings + Chroma.from_documents; passages/s."""
     import chromadb
@@ -521,7 +544,8 @@ def run(quick: bool = False, sizes: tuple[int, ...] | None = None, cache: Path |
     cache = Path(temporary.name) if temporary else (cache or _default_cache())
     result: dict = {
         "quick": quick,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": {"cpus": os.cpu_count(), "cpu": cpu_info(), "python": platform.python_version(),
+                    "platform": platform.platform()},
         "embedding": embedding,
         "date": date.today().isoformat(),
     }
@@ -584,11 +608,19 @@ def _default_cache() -> Path:
     return default_model_cache() / "bench"
 
 
+def _cpu_line(machine: dict) -> str:
+    cpu = machine.get("cpu") or {}
+    features = cpu.get("features")
+    named = ", ".join(features) if features else ("none of " + "/".join(CPU_FEATURES) if features == [] else "features unknown")
+    return f"{cpu.get('model', 'CPU unknown')}: {named}"
+
+
 def markdown(result: dict) -> str:
     ingest, answer = result["ingest"], result["answer"]
     rates = ingest["passages_per_s"]
     lines = [
-        f"Measured {result['date']} on {result['machine']['cpus']} CPUs, embedding `{result['embedding']}`"
+        f"Measured {result['date']} on {result['machine']['cpus']} CPUs ({_cpu_line(result['machine'])}), "
+        f"embedding `{result['embedding']}`"
         + (" (--quick: harness check, not the benchmark)" if result["quick"] else "") + ".",
         "",
         f"**Ingest** ({ingest['articles']} synthetic articles, {ingest['passages']} passages, best of {ingest['rounds']}):",
