@@ -255,6 +255,8 @@ def bench(
     sizes: Annotated[Optional[str], typer.Option(help="Comma-separated archive sizes in passages (default 1000,10000,100000).")] = None,
     fresh: Annotated[bool, typer.Option(help="Rebuild the cached scale stores.")] = False,
     server: Annotated[bool, typer.Option(help="Also measure behind a Chroma server (`chroma run` on loopback).")] = True,
+    real_news: Annotated[Optional[Path], typer.Option(help="Also ingest these real articles (a feed export or a folder) "
+                                                      "and compare with the bare encoder on the same passages.")] = None,
 ):
     """Benchmark ingest, search, answers and memory against the plain LangChain pipeline (see README)."""
     from eval import bench as harness
@@ -262,4 +264,5 @@ def bench(
     argv = (["--quick"] if quick else []) + (["--json"] if as_json else []) + (["--fresh"] if fresh else [])
     argv += (["--out", str(out_file)] if out_file else []) + (["--sizes", sizes] if sizes else [])
     argv += [] if server else ["--no-server"]
+    argv += ["--real-news", str(real_news)] if real_news else []
     harness.main(argv)
