@@ -47,6 +47,7 @@ from eval.synthetic import synthetic_articles
 from rag.chunking import split_text
 from rag.config import Settings
 from rag.service import RagService
+from vectorstore.machine import CPU_FEATURES, cpu_info
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "ukraine-2022"
@@ -129,29 +130,6 @@ def _vm_hwm_mb(pid: int) -> float:
 # --- ingest: newsrag, the naive pipeline, the bare encoders ------------------------------------------
 
 
-# The instruction sets that decide how fast the int8 encoder and llama.cpp run (the issue's report: an
-# AVX2-only EPYC ran ingest at a third of the rate measured on an AVX-512/AMX Xeon).
-CPU_FEATURES = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8", "amx_bf16")
-
-
-def cpu_info(cpuinfo: str | None = None) -> dict:
-    """The CPU's model name and which of CPU_FEATURES it has, from /proc/cpuinfo (Linux); elsewhere the
-    model is platform.processor() and the features are unknown (None)."""
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return {"model": platform.processor() or platform.machine(), "features": None}
-    fields: dict[str, str] = {}
-    for line in cpuinfo.splitlines():
-        key, colon, value = line.partition(":")
-        if colon and key.strip() not in fields:  # the first processor's lines: the cores are alike
-            fields[key.strip()] = value.strip()
-    flags = set(fields.get("flags", "").split())
-    return {"model": fields.get("model name") or platform.processor() or platform.machine(),
-            "features": [name for name in CPU_FEATURES if name in flags]}
-
-
 def _naive_ingest(texts: list[str], folder: Path) -> float:
     """The tutorial pipeline on the given passages: HuggingFaceEmbeddings + Chroma.from_documents; passages/s."""
     import chromadb
@@ -177,13 +155,13 @@ def _bare_rates(texts: list[str], service: RagService) -> dict:
 
     from vectorstore.embeddings import _minilm_path
 
+    backend = service.embeddings
+    backend.warm_up()
     model = SentenceTransformer(str(_minilm_path()), device="cpu", local_files_only=True)
     model.encode(texts[:8])
     started = time.perf_counter()
-    model.encode(texts, batch_size=service.settings.embedding_batch_size, normalize_embeddings=True)
+    model.encode(texts, batch_size=getattr(backend, "batch_size", None) or 64, normalize_embeddings=True)
     rates = {"sentence_transformers": len(texts) / (time.perf_counter() - started)}
-    backend = service.embeddings
-    backend.warm_up()
     started = time.perf_counter()
     backend.embed_documents(texts)
     rates[f"newsrag_backend ({service.settings.embedding})"] = len(texts) / (time.perf_counter() - started)
@@ -211,6 +189,9 @@ def bench_ingest(articles: int, seed: int, rounds: int, embedding: str) -> dict:
             for name, rate in _bare_rates(texts, service).items():
                 best[name] = max(best.get(name, 0.0), rate)
     own = max(rate for name, rate in best.items() if name.startswith("newsrag_backend"))
+    encoder = service.embeddings  # the threads and batch size it ran with, and the calibration that chose them
+    detail["encoder"] = {"threads": getattr(encoder, "threads", None), "batch_size": getattr(encoder, "batch_size", None),
+                         "calibration": getattr(encoder, "calibration", None)}
     return {
         **detail,
         "rounds": rounds,
@@ -642,6 +623,12 @@ def _cpu_line(machine: dict) -> str:
     return f"{cpu.get('model', 'CPU unknown')}: {named}"
 
 
+def _encoder_lines(encoder: dict) -> list[str]:
+    rates = ", ".join(f"{name}: {rate}/s" for name, rate in encoder["calibration"]["rates"].items())
+    return ["", f"**Encoder settings** chosen on this CPU: {encoder['threads']} threads, batch {encoder['batch_size']} "
+                f"(calibration, passages/s: {rates})."]
+
+
 def _real_news_lines(real: dict) -> list[str]:
     rates = real["passages_per_s"]
     own = next(rate for name, rate in rates.items() if name.startswith("newsrag_backend"))
@@ -668,6 +655,7 @@ def markdown(result: dict) -> str:
         f"**{ingest['embed_share_of_limit']:.0%}** of bare `SentenceTransformer.encode`; "
         f"{ingest['share_of_own_encoder']:.0%} of its own encoder run bare (the rest is chunking and Chroma writes).",
         *(_real_news_lines(result["real_news_ingest"]) if result.get("real_news_ingest") else []),
+        *(_encoder_lines(ingest["encoder"]) if ingest.get("encoder", {}).get("calibration") else []),
         "",
         "**Query** (p50 / p95 ms over the queries, one pass per method; k=10; hybrid includes embedding the query; HNSW dense is the Chroma query alone; exact = the query embedding "
         "plus a brute-force scan of every vector):",

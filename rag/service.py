@@ -29,11 +29,12 @@ def make_embeddings(settings: Settings):
         case "minilm":
             from vectorstore.embeddings import MiniLMEmbeddings
 
-            return MiniLMEmbeddings(batch_size=settings.embedding_batch_size)
+            return MiniLMEmbeddings(batch_size=settings.embedding_batch_size or 64)
         case "minilm-int8":
             from vectorstore.embeddings import OnnxMiniLMEmbeddings
 
-            return OnnxMiniLMEmbeddings(batch_size=settings.embedding_batch_size, cache_dir=settings.model_cache_dir)
+            return OnnxMiniLMEmbeddings(batch_size=settings.embedding_batch_size, cache_dir=settings.model_cache_dir,
+                                        threads=settings.embedding_threads)
         case "fake":
             from vectorstore.embeddings import HashingFakeEmbeddings
 

@@ -3,15 +3,74 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import os
 import re
+import tempfile
 import threading
 import time
 import warnings
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
+
+from vectorstore.machine import cpu_key
+
+log = logging.getLogger(__name__)
+
+BATCH_OPTIONS = (16, 32, 64)
+
+
+def thread_options(cpus: int | None = None) -> list[int]:
+    """The thread counts a calibration tries: all the cores and half of them."""
+    cpus = cpus or os.cpu_count() or 1
+    return sorted({max(1, cpus // 2), cpus})
+
+
+def calibrate(measure: Callable[[int, int], float], threads: list[int], batches: list[int] | tuple[int, ...],
+              rounds: int = 2) -> dict:
+    """The fastest (threads, batch size) by `measure(threads, batch)` (passages/s), with every rate measured:
+    the best of `rounds` passes over all the settings, so a burst of other work hurts no one setting alone.
+    Hand-written: a search over a handful of settings that no library offers for onnxruntime sessions."""
+    rates: dict[tuple[int, int], float] = {}
+    for _ in range(rounds):
+        for t in threads:
+            for b in batches:
+                rates[(t, b)] = max(rates.get((t, b), 0.0), measure(t, b))
+    best_threads, best_batch = max(rates, key=lambda key: (rates[key], key[0], -key[1]))
+    return {"threads": best_threads, "batch_size": best_batch,
+            "rates": {f"{t} threads, batch {b}": round(rate, 1) for (t, b), rate in rates.items()}}
+
+
+def load_or_calibrate(path: Path, run: Callable[[], dict]) -> dict:
+    """The calibration kept in `path`, or `run()`'s, written there atomically (other processes may race).
+    A file that cannot be read is measured again; one that cannot be written is only logged."""
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(kept.get("threads"), int) and isinstance(kept.get("batch_size"), int):
+            return kept
+    except (OSError, ValueError, AttributeError):
+        pass
+    result = run()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8") as out:
+            json.dump(result, out, indent=1)
+        os.replace(out.name, path)
+    except OSError as exc:
+        log.warning("Could not keep the encoder calibration in %s (%s); it will be measured again.", path, exc)
+    return result
+
+
+def _calibration_texts(count: int = 96) -> list[str]:
+    """Made-up texts of about a passage's length (96 cl100k tokens, ~130 word pieces), all different."""
+    words = ("the council said on tuesday that repairs to the northern bridge would cost more than planned "
+             "while officials in the port city expected traffic to return by the end of next month as talks "
+             "with the union over wages and the new rail timetable continued").split()
+    return [" ".join(words[(i * 7 + j) % len(words)] for j in range(80 + i % 20)) + f" ({i})." for i in range(count)]
 
 
 class MiniLMEmbeddings(Embeddings):
@@ -94,10 +153,12 @@ class OnnxMiniLMEmbeddings(Embeddings):
     dimension = 384
     max_tokens = 256  # the model's max_seq_length (sentence_bert_config.json)
 
-    def __init__(self, batch_size: int = 64, cache_dir: Path | None = None, threads: int | None = None):
+    def __init__(self, batch_size: int | None = None, cache_dir: Path | None = None, threads: int | None = None):
+        # None: the fastest on this CPU, measured on first use (a few seconds, once per machine: see warm_up)
         self.batch_size = batch_size
         self.cache_dir = Path(cache_dir) if cache_dir else default_model_cache()
         self.threads = threads
+        self.calibration: dict | None = None
         self._session = None
         self._tokenizer = None
         self._lock = threading.Lock()
@@ -166,29 +227,61 @@ class OnnxMiniLMEmbeddings(Embeddings):
             tokenizer = Tokenizer.from_file(str(_minilm_path() / "tokenizer.json"))
             tokenizer.enable_truncation(self.max_tokens)
             tokenizer.enable_padding()
-            options = onnxruntime.SessionOptions()
-            options.log_severity_level = 3
-            if self.threads:
-                options.intra_op_num_threads = self.threads
             self._tokenizer = tokenizer
-            self._session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+            def session(threads: int | None):
+                options = onnxruntime.SessionOptions()
+                options.log_severity_level = 3
+                if threads:
+                    options.intra_op_num_threads = threads
+                return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+            if self.threads is None or self.batch_size is None:
+                # What runs fastest depends on the CPU (int8 instructions, cores, cache), so it is measured
+                # here once and kept per CPU, model and onnxruntime version; explicit settings win.
+                threads = [self.threads] if self.threads else thread_options()
+                batches = [self.batch_size] if self.batch_size else BATCH_OPTIONS
+                tried = f"t{'-'.join(map(str, threads))}-b{'-'.join(map(str, batches))}"
+                file = (self.cache_dir / "calibration"
+                        / f"{path.parent.name}-ort{onnxruntime.__version__}-{cpu_key()}-{tried}.json")
+                self.calibration = load_or_calibrate(file, lambda: self._measure(session, threads, batches))
+                self.threads = self.threads or self.calibration["threads"]
+                self.batch_size = self.batch_size or self.calibration["batch_size"]
+            self._session = session(self.threads)
+
+    def _measure(self, session, threads: list[int], batches) -> dict:
+        log.info("Measuring which encoder threads and batch size run fastest on this CPU (once).")
+        texts = _calibration_texts()
+        sessions = {t: session(t) for t in threads}
+
+        def rate(t: int, batch: int) -> float:
+            self._run(texts[:8], sessions[t], batch)  # a session's first run allocates its buffers
+            started = time.perf_counter()
+            self._run(texts, sessions[t], batch)
+            return len(texts) / (time.perf_counter() - started)
+
+        return {**calibrate(rate, threads, batches), "cpu": cpu_key(), "measured": time.strftime("%Y-%m-%d")}
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         self.warm_up()
         started = time.perf_counter()
+        out = self._run(texts, self._session, self.batch_size)
+        self.seconds_encoding += time.perf_counter() - started
+        return out
+
+    def _run(self, texts: list[str], session, batch_size: int) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         # Longest first, so each batch pads to similar lengths (what sentence-transformers does too).
         order = np.argsort([-len(text) for text in texts], kind="stable")
-        for low in range(0, len(texts), self.batch_size):
-            rows = order[low : low + self.batch_size]
+        for low in range(0, len(texts), batch_size):
+            rows = order[low : low + batch_size]
             encodings = self._tokenizer.encode_batch([texts[i] for i in rows])
             ids = np.array([e.ids for e in encodings], dtype=np.int64)
             mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-            hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+            hidden = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
             weights = mask[..., None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)  # mean pooling
             out[rows] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-        self.seconds_encoding += time.perf_counter() - started
         return out
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

@@ -1,8 +1,9 @@
-"""The benchmark's record of the CPU it ran on (eval/bench.py), from /proc/cpuinfo text written here."""
+"""The record of the CPU (vectorstore/machine.py, shown by eval/bench.py), from /proc/cpuinfo text written here."""
 
 from __future__ import annotations
 
-from eval.bench import CPU_FEATURES, _cpu_line, cpu_info
+from eval.bench import _cpu_line
+from vectorstore.machine import CPU_FEATURES, cpu_info
 
 # Two processors of one made-up machine; the first one's lines are read.
 CPUINFO = """processor\t: 0
