@@ -3,66 +3,22 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import re
-import tempfile
 import threading
 import time
 import warnings
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from vectorstore.machine import cpu_key
+from vectorstore.machine import calibrate, cpu_key, load_or_calibrate, thread_options
 
 log = logging.getLogger(__name__)
 
 BATCH_OPTIONS = (16, 32, 64)
-
-
-def thread_options(cpus: int | None = None) -> list[int]:
-    """The thread counts a calibration tries: all the cores and half of them."""
-    cpus = cpus or os.cpu_count() or 1
-    return sorted({max(1, cpus // 2), cpus})
-
-
-def calibrate(measure: Callable[[int, int], float], threads: list[int], batches: list[int] | tuple[int, ...],
-              rounds: int = 2) -> dict:
-    """The fastest (threads, batch size) by `measure(threads, batch)` (passages/s), with every rate measured:
-    the best of `rounds` passes over all the settings, so a burst of other work hurts no one setting alone.
-    Hand-written: a search over a handful of settings that no library offers for onnxruntime sessions."""
-    rates: dict[tuple[int, int], float] = {}
-    for _ in range(rounds):
-        for t in threads:
-            for b in batches:
-                rates[(t, b)] = max(rates.get((t, b), 0.0), measure(t, b))
-    best_threads, best_batch = max(rates, key=lambda key: (rates[key], key[0], -key[1]))
-    return {"threads": best_threads, "batch_size": best_batch,
-            "rates": {f"{t} threads, batch {b}": round(rate, 1) for (t, b), rate in rates.items()}}
-
-
-def load_or_calibrate(path: Path, run: Callable[[], dict]) -> dict:
-    """The calibration kept in `path`, or `run()`'s, written there atomically (other processes may race).
-    A file that cannot be read is measured again; one that cannot be written is only logged."""
-    try:
-        kept = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(kept.get("threads"), int) and isinstance(kept.get("batch_size"), int):
-            return kept
-    except (OSError, ValueError, AttributeError):
-        pass
-    result = run()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8") as out:
-            json.dump(result, out, indent=1)
-        os.replace(out.name, path)
-    except OSError as exc:
-        log.warning("Could not keep the encoder calibration in %s (%s); it will be measured again.", path, exc)
-    return result
 
 
 def _calibration_texts(count: int = 96) -> list[str]:

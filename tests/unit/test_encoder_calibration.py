@@ -1,5 +1,5 @@
 """The int8 encoder's threads and batch size, measured on the machine on first use and kept
-(vectorstore/embeddings.py), with a fake onnxruntime whose speed is set by the test."""
+(vectorstore/machine.py, vectorstore/embeddings.py), with a fake onnxruntime whose speed is set by the test."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from vectorstore import embeddings as E
+from vectorstore import machine as M
 
 
 def test_calibrate_takes_the_fastest_setting_and_keeps_every_rate():
@@ -22,7 +23,7 @@ def test_calibrate_takes_the_fastest_setting_and_keeps_every_rate():
         seen.append((threads, batch))
         return speed[(threads, batch)]
 
-    result = E.calibrate(measure, [1, 2], [16, 32], rounds=1)
+    result = M.calibrate(measure, [1, 2], [16, 32], rounds=1)
     assert (result["threads"], result["batch_size"]) == (2, 16)
     assert sorted(seen) == sorted(speed)
     assert result["rates"] == {"1 threads, batch 16": 100.0, "1 threads, batch 32": 120.0,
@@ -37,24 +38,24 @@ def test_each_setting_keeps_its_best_round_and_the_rounds_interleave():
         calls.append((threads, batch))
         return slow_first[(threads, batch)][calls.count((threads, batch)) - 1]
 
-    result = E.calibrate(measure, [1, 2], [16])
+    result = M.calibrate(measure, [1, 2], [16])
     assert calls == [(1, 16), (2, 16), (1, 16), (2, 16)]
     assert result["rates"] == {"1 threads, batch 16": 90.0, "2 threads, batch 16": 80.0}
     assert result["threads"] == 1
 
 
 def test_a_tie_goes_to_more_threads_and_the_smaller_batch():
-    result = E.calibrate(lambda threads, batch: 50.0, [1, 2], [16, 64])
+    result = M.calibrate(lambda threads, batch: 50.0, [1, 2], [16, 64])
     assert (result["threads"], result["batch_size"]) == (2, 16)
 
 
 @pytest.mark.parametrize("cpus, expected", [(1, [1]), (2, [1, 2]), (8, [4, 8]), (None, None)])
 def test_thread_options_are_all_cores_and_half(cpus, expected, monkeypatch):
     if cpus is None:
-        monkeypatch.setattr(E.os, "cpu_count", lambda: None)
-        assert E.thread_options() == [1]
+        monkeypatch.setattr(M.os, "cpu_count", lambda: None)
+        assert M.thread_options() == [1]
     else:
-        assert E.thread_options(cpus) == expected
+        assert M.thread_options(cpus) == expected
 
 
 def test_a_kept_calibration_is_read_back_and_not_measured_again(tmp_path):
@@ -65,8 +66,8 @@ def test_a_kept_calibration_is_read_back_and_not_measured_again(tmp_path):
         runs.append(1)
         return {"threads": 2, "batch_size": 32, "rates": {}}
 
-    assert E.load_or_calibrate(path, run)["batch_size"] == 32
-    assert E.load_or_calibrate(path, run)["batch_size"] == 32
+    assert M.load_or_calibrate(path, run)["batch_size"] == 32
+    assert M.load_or_calibrate(path, run)["batch_size"] == 32
     assert len(runs) == 1 and json.loads(path.read_text())["threads"] == 2
     assert not list(path.parent.glob("*.tmp"))  # written whole, through a temporary file
 
@@ -75,7 +76,7 @@ def test_a_kept_calibration_is_read_back_and_not_measured_again(tmp_path):
 def test_a_broken_calibration_file_is_measured_again(tmp_path, content):
     path = tmp_path / "encoder.json"
     path.write_text(content)
-    result = E.load_or_calibrate(path, lambda: {"threads": 1, "batch_size": 16, "rates": {}})
+    result = M.load_or_calibrate(path, lambda: {"threads": 1, "batch_size": 16, "rates": {}})
     assert (result["threads"], result["batch_size"]) == (1, 16)
     assert json.loads(path.read_text())["batch_size"] == 16
 
@@ -83,9 +84,9 @@ def test_a_broken_calibration_file_is_measured_again(tmp_path, content):
 def test_a_calibration_that_cannot_be_kept_is_still_used(tmp_path, caplog):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    result = E.load_or_calibrate(blocker / "calibration.json", lambda: {"threads": 1, "batch_size": 64, "rates": {}})
+    result = M.load_or_calibrate(blocker / "calibration.json", lambda: {"threads": 1, "batch_size": 64, "rates": {}})
     assert result["batch_size"] == 64
-    assert "Could not keep the encoder calibration" in caplog.text
+    assert "Could not keep the calibration" in caplog.text
 
 
 def test_calibration_texts_are_passage_sized_and_distinct():
