@@ -277,8 +277,11 @@ class Settings(BaseSettings):
         "openai/ollama: the model name.",
     )
     llm_ctx: int = Field(2048, ge=256, description="llamacpp context window in tokens.")
-    llm_batch: int = Field(512, ge=1, description="llamacpp prompt batch size (llama.cpp's own default; LangChain's 8 reads a 4-passage prompt about 1.45x slower with the bundled model).")
-    llm_threads: int | None = Field(None, ge=1, description="llamacpp CPU threads (default: llama.cpp's choice).")
+    llm_batch: int | None = Field(None, ge=1, description="llamacpp prompt batch size. Unset: the faster of 256 and 512 "
+                                  "on this CPU, measured with the threads on first use and kept (LangChain's 8 reads a "
+                                  "4-passage prompt about 1.45x slower with the bundled model).")
+    llm_threads: int | None = Field(None, ge=1, description="llamacpp CPU threads for generation. Unset: the faster of "
+                                    "all cores and half of them, measured on first use and kept under model_cache_dir.")
     llm_max_tokens: int = Field(96, ge=8, description="Most tokens an answer may have.")
     llm_timeout_s: float = Field(60.0, gt=0, description="A backend slower than this falls back to the extractive answer.")
     openai_base_url: str = Field("http://127.0.0.1:8080/v1", description="Base URL of the OpenAI-compatible server.")

@@ -9,6 +9,7 @@ import atexit
 import contextlib
 import importlib.util
 import threading
+import time
 import warnings
 from pathlib import Path
 from typing import Callable
@@ -16,6 +17,8 @@ from typing import Callable
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from rag.config import Settings
+from vectorstore.embeddings import default_model_cache
+from vectorstore.machine import calibrate, cpu_key, load_or_calibrate, thread_options
 
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -72,6 +75,48 @@ def loaded_llamacpp_models() -> int:
     return len(_llamacpp_cache)
 
 
+LLM_BATCH_OPTIONS = (256, 512)
+# A prompt of about the answer prompt's length (four passages: ~600 tokens) for the calibration; made up.
+_CALIBRATION_PROMPT = " ".join(
+    f"Passage {n}: the harbour board met on day {n} and said the northern quay would reopen after repairs "
+    f"costing {n * 3} million, while the union asked for more pilots on the night shift." for n in range(1, 21)
+) + "\nQuestion: when will the quay reopen?\nAnswer:"
+
+
+def llamacpp_threads_and_batch(path: Path, settings: Settings) -> tuple[int | None, int, dict | None]:
+    """(threads, prompt batch, calibration) for the GGUF model: the settings' own when both are set, else
+    the fastest measured on this CPU (once per CPU, model and llama-cpp-python version, kept under the
+    model cache): a short prompt read and 16 tokens generated with each setting, best of two passes."""
+    if settings.llm_threads and settings.llm_batch:
+        return settings.llm_threads, settings.llm_batch, None
+    from importlib.metadata import version
+
+    import llama_cpp
+
+    threads = [settings.llm_threads] if settings.llm_threads else thread_options()
+    batches = [settings.llm_batch] if settings.llm_batch else LLM_BATCH_OPTIONS
+    tried = f"t{'-'.join(map(str, threads))}-b{'-'.join(map(str, batches))}"
+    cache = settings.model_cache_dir or default_model_cache()
+    file = cache / "calibration" / f"llm-{path.stem}-llamacpp{version('llama-cpp-python')}-{cpu_key()}-{tried}.json"
+
+    def measure(n_threads: int, n_batch: int) -> float:
+        model = llama_cpp.Llama(model_path=str(path), n_ctx=settings.llm_ctx, n_batch=n_batch, n_threads=n_threads,
+                                verbose=False)
+        try:
+            started = time.perf_counter()
+            model.create_completion(_CALIBRATION_PROMPT, max_tokens=16, temperature=0.0, top_k=1)
+            return 1.0 / (time.perf_counter() - started)  # answers per second
+        finally:
+            model.close()
+
+    result = load_or_calibrate(file, lambda: {**calibrate(measure, threads, batches), "cpu": cpu_key(),
+                                              "measured": time.strftime("%Y-%m-%d")})
+    return result["threads"], result["batch_size"], result
+
+
+_llamacpp_calibration: dict[str, dict | None] = {}  # model path -> the calibration its settings came from
+
+
 def _llamacpp(settings: Settings) -> BaseChatModel:
     if importlib.util.find_spec("llama_cpp") is None:
         raise BackendUnavailable("The llamacpp backend needs llama-cpp-python: run `make install`.")
@@ -79,6 +124,8 @@ def _llamacpp(settings: Settings) -> BaseChatModel:
     key = (str(path), settings.llm_ctx, settings.llm_batch, settings.llm_threads, settings.llm_max_tokens)
     with _llamacpp_lock:
         if key not in _llamacpp_cache:
+            threads, batch, calibration = llamacpp_threads_and_batch(path, settings)
+            _llamacpp_calibration[str(path)] = calibration
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)  # langchain-community's sunset notice
                 from langchain_community.chat_models import ChatLlamaCpp
@@ -86,8 +133,8 @@ def _llamacpp(settings: Settings) -> BaseChatModel:
             _llamacpp_cache[key] = ChatLlamaCpp(
                 model_path=str(path),
                 n_ctx=settings.llm_ctx,
-                n_batch=settings.llm_batch,
-                n_threads=settings.llm_threads,
+                n_batch=batch,
+                n_threads=threads,
                 max_tokens=settings.llm_max_tokens,
                 temperature=0.0,
                 top_k=1,

@@ -243,3 +243,16 @@ def test_a_part_whose_outlet_has_no_passage_shown_scores_zero(archive):
 def test_a_part_that_states_nothing_checkable_is_no_yes(archive):
     answer = archive.ask("Is it so?")
     assert not answer.answer.startswith(("Yes", "The archive does not back"))
+
+
+def test_a_yes_cites_a_backing_sentence_in_the_middle_of_its_passage_at_its_own_offsets(fake_settings, tmp_path):
+    articles = [("quay-herald", "Harbour Herald", "2026-04-02", "Quay works",
+                 "Storms delayed the works for a week. The Tollan quay reopened to ferries on Friday after repairs. "
+                 "Crews will paint it in May.")]
+    service = _archive_of(fake_settings, tmp_path, articles)
+    answer = service.ask("Does the Harbour Herald say that the Tollan quay reopened to ferries on Friday after repairs?")
+    assert answer.answer.startswith("Yes. ")
+    [citation] = answer.citations
+    assert citation.quote == "The Tollan quay reopened to ferries on Friday after repairs."
+    assert citation.quote_start == citation.text.index("The Tollan quay") > 0
+    assert citation.text[citation.quote_start:citation.quote_end] == citation.quote
