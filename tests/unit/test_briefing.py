@@ -624,3 +624,18 @@ def test_build_counts_stories_matched_and_reads_only_what_clears_the_thresholds(
     assert quoted == {"a", "c"}
     _scored(builder, monkeypatch, (1, 0.49))
     assert builder.build("Harbour strike").note == NO_COVERAGE  # just under the threshold: not covered
+
+
+def test_voices_skip_unnamed_speech_and_names_that_are_no_person_and_stop_at_eight():
+    from rag.briefing import BriefingBuilder
+
+    sentences = [_sentence("a", "2026-03-01", "Officials said the port would stay shut."),  # speech, but nobody named
+                 _sentence("b", "2026-03-01", "Outside the Russian Foreign Ministry, Mara Ostrova said the talks had stalled."),
+                 *(_sentence(f"p{n}", "2026-03-02", f"{first} {last} said the quay was quiet on day {n}.")
+                   for n, (first, last) in enumerate([("Ada", "Brill"), ("Cole", "Dunmore"), ("Edda", "Fenwick"),
+                                                       ("Gus", "Harlow"), ("Ivo", "Jessop"), ("Kira", "Lomax"),
+                                                       ("Milo", "Nyland"), ("Oona", "Pryce")]))]
+    voices = BriefingBuilder._voices(sentences)
+    assert [v["speaker"] for v in voices] == ["Mara Ostrova", "Ada Brill", "Cole Dunmore", "Edda Fenwick", "Gus Harlow",
+                                              "Ivo Jessop", "Kira Lomax", "Milo Nyland"]  # eight at most
+    assert voices[0]["role"] == "" and voices[0]["citations"][0]["article_id"] == "b"
