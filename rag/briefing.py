@@ -19,8 +19,8 @@ from rag.documents import parse_date
 from rag.extractive import EvidenceScorer, person_names
 from rag.retrieval import HybridSearcher, SearchHit, build_filter
 from rag.summarise import Candidate, select, usable
-from rag.text import (ENTITY_LABELS, MONTH_ALTERNATION, WEEKDAYS, content_terms, entities, has_negation, names, quantities,
-                      same_quantity, stem, title_pattern, words)
+from rag.text import (ENTITY_LABELS, MONTH_ALTERNATION, WEEKDAYS, content_terms, entities, expand_abbreviations,
+                      has_negation, names, quantities, same_quantity, stem, title_pattern, words)
 
 NO_COVERAGE = "The archive does not cover this topic."
 _MONTH_DAY = re.compile(rf"\b({MONTH_ALTERNATION})\.?\s+(\d{{1,2}})(?:,\s*(\d{{4}}))?\b")
@@ -313,9 +313,12 @@ class BriefingBuilder:
                 if about is None:
                     continue
                 first, second = sorted((a, b), key=lambda s: s.hit.date or "")
-                # The shared words as the first sentence writes them ("harbour, authority"), not their stems.
-                label = list(dict.fromkeys(w for w in words(a.text) if w in shared or stem(w) in shared))[:4]
-                found.append({"about": f"Sources differ ({about}) on: {', '.join(label or sorted(shared)[:4])}",
+                # The shared words as the first sentence writes them ("harbour, authority"), not their stems;
+                # abbreviations spelt out as they were compared ("U.S." -> "united, states"). Every shared term
+                # is a word of the spelt-out sentence or its stem, so the label is never empty.
+                spelt = words(expand_abbreviations(a.text))
+                label = list(dict.fromkeys(w for w in spelt if w in shared or stem(w) in shared))[:4]
+                found.append({"about": f"Sources differ ({about}) on: {', '.join(label)}",
                               "sides": [{"date": s.hit.date, "text": s.text, "citations": [s.citation()]} for s in (first, second)]})
                 used.update({id(a), id(b)})
         return found[:4]

@@ -639,3 +639,71 @@ def test_voices_skip_unnamed_speech_and_names_that_are_no_person_and_stop_at_eig
     assert [v["speaker"] for v in voices] == ["Mara Ostrova", "Ada Brill", "Cole Dunmore", "Edda Fenwick", "Gus Harlow",
                                               "Ivo Jessop", "Kira Lomax", "Milo Nyland"]  # eight at most
     assert voices[0]["role"] == "" and voices[0]["citations"][0]["article_id"] == "b"
+
+
+def _with_vector(sentence, *values):
+    sentence.vector = np.asarray(values, dtype=np.float32)
+    return sentence
+
+
+def test_disagreements_pass_over_a_pair_and_still_check_the_next_pair_of_the_same_sentence():
+    """Each reason to pass a pair over (not the same claim, too little shared, no difference) skips that pair
+    only: the first sentence is still compared with the ones after it."""
+    from rag.briefing import BriefingBuilder
+
+    base = "The harbour authority counted 40 ferries stranded at Dunmore port."
+    later = "The harbour authority counted 90 ferries stranded at Dunmore port."
+    for second, vector in [
+        ("The harbour authority counted 65 ferries stranded at Dunmore port.", (0.0, 1.0)),  # not close in meaning
+        ("Tides rose 65 centimetres overnight.", (1.0, 0.0)),  # one word at most in common
+        (base, (1.0, 0.0)),  # the same figure: no difference
+    ]:
+        sentences = [_with_vector(_sentence("a", "2026-03-01", base), 1.0, 0.0),
+                     _with_vector(_sentence("b", "2026-03-02", second), *vector),
+                     _with_vector(_sentence("c", "2026-03-03", later), 1.0, 0.0)]
+        found = BriefingBuilder._disagreements(sentences, 0.6)
+        assert [[side["citations"][0]["article_id"] for side in d["sides"]] for d in found] == [["a", "c"]], second
+
+
+def test_disagreements_take_a_pair_exactly_at_the_same_claim_cosine():
+    from rag.briefing import BriefingBuilder
+
+    sentences = [_with_vector(_sentence("a", "2026-03-01", "The harbour authority counted 40 ferries at Dunmore."), 1.0, 0.0),
+                 _with_vector(_sentence("b", "2026-03-02", "The harbour authority counted 65 ferries at Dunmore."), 0.5, 0.75)]
+    assert float(sentences[0].vector @ sentences[1].vector) == 0.5
+    assert len(BriefingBuilder._disagreements(sentences, 0.5)) == 1
+    assert BriefingBuilder._disagreements(sentences, 0.5000001) == []
+
+
+def test_build_refuses_a_missing_topic_and_gives_six_key_points_unless_asked_for_more(fake_settings, monkeypatch):
+    from rag.briefing import BriefingBuilder
+    from vectorstore.embeddings import HashingFakeEmbeddings
+
+    texts = ["Dockers at the container terminal walked out over pay before dawn on Monday.",
+             "Ferry crews joined the stoppage by noon, leaving island passengers stranded for hours.",
+             "Shipping agents reported queues of lorries stretching back along the coastal motorway.",
+             "The mayor urged both sides to return to talks and offered the town hall as a venue.",
+             "Fishermen moved their catch to a rival port further up the coast to keep selling.",
+             "Police closed two roads near the terminal after pickets blocked the main gate.",
+             "Union leaders promised members a ballot next week on the employers' revised offer.",
+             "Exporters warned that cargoes of fresh fruit would spoil within days if ships waited.",
+             "Tourists waited in long lines for the few boats still sailing to the islands.",
+             "Insurers said claims from importers over delayed goods had risen sharply this month."]
+    hits = [_hit(f"h{n}#0", text) for n, text in enumerate(texts)]
+    builder = BriefingBuilder(_Searcher(hits), HashingFakeEmbeddings(), 0.5, fake_settings.briefing)
+    _scored(builder, monkeypatch, *((n, 0.9 - n / 100) for n in range(1, 11)))
+    assert len(builder.build("Harbour strike").key_points) == 6
+    assert len(builder.build("Harbour strike", max_points=8).key_points) == 8
+    with pytest.raises(ValueError, match=r"^The topic is empty"):
+        builder.build(None)
+
+
+def test_a_disagreement_about_words_only_abbreviations_hold_is_labelled_with_them_spelt_out():
+    # "U.S." is compared as "United States": the label gives the words compared, not stems ("senat") or
+    # nothing (no word of the sentence as written is a shared term).
+    from rag.briefing import BriefingBuilder
+
+    sentences = [_with_vector(_sentence("a", "2026-03-01", "In the U.S. the Gov., the Sen. and the Gen. had 40."), 1.0, 0.0),
+                 _with_vector(_sentence("b", "2026-03-02", "Across the U.S. the Gov., the Sen. and the Gen. had 65."), 1.0, 0.0)]
+    [found] = BriefingBuilder._disagreements(sentences, 0.6)
+    assert found["about"] == "Sources differ (different figures) on: united, states, governor, senator"
