@@ -707,3 +707,45 @@ def test_a_disagreement_about_words_only_abbreviations_hold_is_labelled_with_the
                  _with_vector(_sentence("b", "2026-03-02", "Across the U.S. the Gov., the Sen. and the Gen. had 65."), 1.0, 0.0)]
     [found] = BriefingBuilder._disagreements(sentences, 0.6)
     assert found["about"] == "Sources differ (different figures) on: united, states, governor, senator"
+
+
+class _NeighbourSearcher(_Searcher):
+    """The stand-in, with the passages beside each hit that the test gives, recording what was asked."""
+
+    def __init__(self, hits, beside):
+        super().__init__(hits)
+        self.beside, self.asked = beside, []
+
+    def neighbours(self, hits, width=1):
+        self.asked.append(([hit.passage_id for hit in hits], width))
+        return {hit.passage_id: list(self.beside.get(hit.passage_id, [])) for hit in hits}
+
+
+def test_build_reads_the_neighbours_of_on_topic_passages_and_keeps_the_scores_already_given(fake_settings, monkeypatch):
+    from rag.briefing import BriefingBuilder
+    from rag.extractive import Evidence
+    from vectorstore.embeddings import HashingFakeEmbeddings
+
+    topic_text = "Dockers at the container terminal walked out over pay before dawn on Monday."
+    off_text = "A bakery in the old town opened a second shop near the railway station."
+    figure_text = "Some 1,900 workers stayed away from the berths, the port company counted later."
+    hits = [_hit("a#0", topic_text), _hit("b#0", off_text)]
+    searcher = _NeighbourSearcher(hits, {"a#0": [_hit("a#1", figure_text)], "b#0": [_hit("b#1", off_text + " Again.")]})
+    policy = fake_settings.briefing.model_copy(update={"neighbour_passages": 2})
+    builder = BriefingBuilder(searcher, HashingFakeEmbeddings(), 0.5, policy)
+    calls = []
+
+    def score(topic, passages, titles=None, kind=None):
+        calls.append(len(passages))
+        # a#0 exactly at the threshold; b#0 off the topic, though the second scoring (with the neighbour
+        # among the passages) would rate it higher; a#1 only high enough as a sentence beside a#0
+        rows = [(1, 0.5), (2, 0.1)] if len(passages) == 2 else [(1, 0.5), (2, 0.9), (3, 0.2)]
+        return [Evidence(p, passages[p - 1], 0, len(passages[p - 1]), s, False) for p, s in rows]
+
+    monkeypatch.setattr(builder.scorer, "score", score)
+    briefing = builder.build("Harbour strike")
+    assert searcher.asked == [(["a#0"], 2)]  # only the on-topic passage, as far as the policy says
+    assert calls == [2, 3]
+    points = [item["text"] for item in briefing.key_points]
+    assert topic_text in points and figure_text in points and off_text not in points
+    assert briefing.coverage["matched"] == 1
