@@ -35,8 +35,7 @@ _FACET_NAMES = 3
 class Sentence:
     hit: SearchHit
     text: str
-    start: int  # offsets in the passage
-    end: int
+    start: int  # offset in the passage
     score: float
     vector: np.ndarray | None = None
 
@@ -189,7 +188,7 @@ class BriefingBuilder:
                 evidence = sorted(evidence + added, key=lambda e: -e.score)
         beside = _beside(hits, on_topic, width)
         relevant = _on_topic(evidence, self.threshold, self.policy.passage_share, beside)
-        sentences = [Sentence(hits[e.passage - 1], e.sentence, e.start, e.end, e.score) for e in _distinct(relevant, hits, 40)]
+        sentences = [Sentence(hits[e.passage - 1], e.sentence, e.start, e.score) for e in _distinct(relevant, hits, 40)]
         vectors = np.asarray(self.embeddings.embed_documents([s.text for s in sentences]), dtype=np.float32)
         for sentence, vector in zip(sentences, vectors):
             sentence.vector = vector

@@ -137,7 +137,7 @@ def _sentence(article_id: str, day: str, text: str, story: str | None = None):
 
     hit = SearchHit(f"{article_id}#0", article_id, article_id, day, "Wire", None, text, 1.0, 0, len(text), story=story)
     vector = np.asarray(HashingFakeEmbeddings().embed_query(text), dtype=np.float32)
-    return Sentence(hit, text, 0, len(text), 1.0, vector)
+    return Sentence(hit, text, 0, 1.0, vector)
 
 
 def test_disagreements_pair_different_figures_and_a_denial_from_different_stories():
@@ -749,3 +749,22 @@ def test_build_reads_the_neighbours_of_on_topic_passages_and_keeps_the_scores_al
     points = [item["text"] for item in briefing.key_points]
     assert topic_text in points and figure_text in points and off_text not in points
     assert briefing.coverage["matched"] == 1
+
+
+def test_build_reads_at_most_forty_sentences(fake_settings, monkeypatch):
+    from rag.briefing import BriefingBuilder
+    from vectorstore.embeddings import HashingFakeEmbeddings
+
+    import random
+
+    rng = random.Random(5)
+    vocabulary = [f"{a}{b}" for a in ("ka", "lo", "mi", "ne", "pu", "ro", "sa", "tu") for b in ("bel", "dor", "fen", "gar", "hul", "jin")]
+    # 45 sentences of made-up words, far apart in meaning: none is grouped with another as one point
+    texts = [" ".join(rng.sample(vocabulary, 10)).capitalize() + "." for _ in range(45)]
+    hits = [_hit(f"h{n}#0", text) for n, text in enumerate(texts)]
+    builder = BriefingBuilder(_Searcher(hits), HashingFakeEmbeddings(), 0.5, fake_settings.briefing)
+    _scored(builder, monkeypatch, *((n, 0.95 - n / 100) for n in range(1, 46)))
+    briefing = builder.build("Harbour strike", max_points=60)
+    assert briefing.coverage["matched"] == 45
+    assert len(briefing.key_points) == 40
+    assert [item["text"] for item in briefing.key_points] == texts[:40]
