@@ -418,3 +418,77 @@ def test_passages_reach_the_model_numbered_dated_and_with_their_outlet():
             SearchHit("b#0", "b", "t", None, None, None, "Fares rose.", 1.0, 0, 1)]
     assert format_passages(hits) == ("[1] (2026-03-02, Globe) Ferry resumed today.\n"
                                      "[2] (undated, unknown outlet) Fares rose.")
+
+
+class _ScriptedVerifier:
+    """The claim verifier's stand-in: a verdict per claim text (passage numbers local to what it is given,
+    as the real one's are), recording the passages each claim was checked against."""
+
+    def __init__(self, verdicts):
+        self.verdicts, self.checked = verdicts, {}
+
+    def verify(self, claim, passages):
+        from rag.verify import Verdict
+
+        self.checked[claim] = list(passages)
+        supported, passage, start, end, reason = self.verdicts[claim]
+        return Verdict(supported, 0.9 if supported else 0.1, passage, start, end,
+                       passages[passage - 1][start:end] if passage else "", reason)
+
+
+def _verifying(fake_settings, kind, verdicts, off_topic=None):
+    engine = _engine(fake_settings)
+    engine.verifier = _ScriptedVerifier(verdicts)
+    calls = []
+    engine._off_topic = lambda inputs, claim, passage, quote: calls.append((claim, passage, quote)) or (off_topic or {}).get(claim)
+    rows = [("A", "The quay reopened on Friday.", 0.9, True), ("B", "Ferries sailed again.", 0.8, True),
+            ("C", "Tolls rose by 12 percent.", 0.7, True)]
+    return engine, _inputs(kind, rows), calls
+
+
+def test_kept_sentences_are_joined_cleaned_and_cited_at_the_offsets_that_back_them(fake_settings):
+    # passages are "Lead words. <sentence>": the backing sentence starts at offset 12
+    engine, inputs, calls = _verifying(fake_settings, "any", {
+        "— The quay reopened on Friday.": (True, 1, 12, 40, ""),
+        "Ferries sailed again.": (True, 1, 12, 33, ""),
+    })
+    answer = engine._verify(inputs, "— The quay reopened on Friday [1].  Ferries sailed again [2].")
+    assert answer.answer == "The quay reopened on Friday. [1] Ferries sailed again. [2]"
+    assert answer.abstained is False and answer.fallback is None and answer.dropped == []
+    assert [(c.n, c.quote_start, c.quote_end, c.quote) for c in answer.citations] == [
+        (1, 12, 40, "The quay reopened on Friday."), (2, 12, 33, "Ferries sailed again.")]
+    # the off-topic check gets the passage that backs the claim, numbered as the model saw it
+    assert [(passage, quote) for _, passage, quote in calls] == [(1, "The quay reopened on Friday."),
+                                                                 (2, "Ferries sailed again.")]
+
+
+def test_a_sentence_without_a_marker_is_checked_against_every_passage_shown(fake_settings):
+    engine, inputs, _ = _verifying(fake_settings, "any", {"Tolls rose by 12 percent.": (True, 3, 12, 37, "")})
+    answer = engine._verify(inputs, "Tolls rose by 12 percent.")
+    assert engine.verifier.checked["Tolls rose by 12 percent."] == [hit.text for hit in inputs["hits"]]
+    assert answer.answer == "Tolls rose by 12 percent. [3]"
+
+
+def test_the_verifier_reason_names_passages_as_the_model_numbered_them(fake_settings):
+    engine, inputs, _ = _verifying(fake_settings, "any", {"Tolls rose by 90 percent.": (False, None, 0, 0, "[2] does not contain 90")})
+    answer = engine._verify(inputs, "Tolls rose by 90 percent [2][3].")
+    assert engine.verifier.checked["Tolls rose by 90 percent."] == [inputs["hits"][1].text, inputs["hits"][2].text]
+    assert answer.dropped == [{"sentence": "Tolls rose by 90 percent.", "reason": "[3] does not contain 90"}]
+    assert answer.fallback == "no sentence of the model's answer was supported by its passages"
+
+
+def test_an_off_topic_sentence_is_dropped_and_the_next_one_still_checked(fake_settings):
+    engine, inputs, _ = _verifying(fake_settings, "any", {
+        "Ferries sailed again.": (True, 1, 12, 33, ""), "Tolls rose by 12 percent.": (True, 1, 12, 37, "")},
+        off_topic={"Ferries sailed again.": "is about something else"})
+    answer = engine._verify(inputs, "Ferries sailed again [2]. Tolls rose by 12 percent [3].")
+    assert answer.dropped == [{"sentence": "Ferries sailed again.", "reason": "is about something else"}]
+    assert answer.answer == "Tolls rose by 12 percent. [3]"
+
+
+def test_a_kept_answer_without_the_number_asked_for_falls_back_with_every_drop_listed(fake_settings):
+    engine, inputs, _ = _verifying(fake_settings, "number", {"Ferries sailed again.": (True, 1, 12, 33, "")})
+    answer = engine._verify(inputs, "Ferries sailed again [2].")
+    assert answer.fallback == "the model's answer did not give the number asked for"
+    assert answer.dropped == [{"sentence": "Ferries sailed again.", "reason": "does not give the number the question asks for"}]
+    assert answer.answer.startswith("“The quay reopened on Friday.” [1]")
