@@ -768,3 +768,22 @@ def test_build_reads_at_most_forty_sentences(fake_settings, monkeypatch):
     assert briefing.coverage["matched"] == 45
     assert len(briefing.key_points) == 40
     assert [item["text"] for item in briefing.key_points] == texts[:40]
+
+
+def test_build_lists_sources_oldest_first_undated_last_and_counts_unnamed_outlets_once_each(fake_settings, monkeypatch):
+    from rag.briefing import BriefingBuilder
+    from vectorstore.embeddings import HashingFakeEmbeddings
+
+    texts = ["Dockers at the container terminal walked out over pay before dawn on Monday.",
+             "Ferry crews joined the stoppage by noon, leaving island passengers stranded for hours.",
+             "Shipping agents reported queues of lorries stretching back along the coastal motorway.",
+             "The mayor urged both sides to return to talks and offered the town hall as a venue."]
+    hits = [_hit("late#0", texts[0], day="2026-03-09", source="Globe"), _hit("none#0", texts[1], day=None, source=None),
+            _hit("early#0", texts[2], day="2026-03-01", source=None), _hit("mid#0", texts[3], day="2026-03-05", source="Globe")]
+    hits[0].also_carried_by, hits[2].also_carried_by = 3, 1
+    builder = BriefingBuilder(_Searcher(hits), HashingFakeEmbeddings(), 0.5, fake_settings.briefing)
+    _scored(builder, monkeypatch, (1, 0.9), (2, 0.85), (3, 0.8), (4, 0.75))
+    briefing = builder.build("Harbour strike")
+    assert [(s["article_id"], s["date"], s["also_carried_by"]) for s in briefing.sources] == [
+        ("early", "2026-03-01", 1), ("mid", "2026-03-05", 0), ("late", "2026-03-09", 3), ("none", None, 0)]
+    assert briefing.coverage == {"matched": 4, "used": 4, "outlets": 3, "also_carried_by": 4}  # Globe, and two unnamed
