@@ -386,6 +386,9 @@ def _inputs(kind, rows, outlets=()):
     ("number", [("A", "It was 5.", 1.0, True), ("B", "No figure.", 0.99, False), ("C", "It was 5.", 0.98, True),
                 ("D", "It was 6.", 0.95, True)], [1, 4]),
     ("any", [("A", "Same.", 1.0, False), ("B", "Same.", 0.99, False), ("C", "Other.", 0.98, False)], [1, 3]),
+    # the share is of the best score, whatever its size
+    ("any", [("A", "First.", 0.5, False), ("B", "Second.", 0.46, False)], [1, 2]),
+    ("any", [("A", "First.", 0.5, False), ("B", "Second.", 0.44, False)], [1]),
 ])
 def test_the_extractive_answer_quotes_the_best_sentence_and_a_close_runner_up(fake_settings, kind, rows, quoted):
     engine = _engine(fake_settings, second_share=0.9)
@@ -492,3 +495,24 @@ def test_a_kept_answer_without_the_number_asked_for_falls_back_with_every_drop_l
     assert answer.fallback == "the model's answer did not give the number asked for"
     assert answer.dropped == [{"sentence": "Ferries sailed again.", "reason": "does not give the number the question asks for"}]
     assert answer.answer.startswith("“The quay reopened on Friday.” [1]")
+
+
+def test_answer_passes_the_date_filters_on(fake_settings):
+    service, _ = service_with(fake_settings, ["Some 1,400 civilians remain in Toretsk [1]."])
+    since = service.answers.answer(TORETSK, since="2023-01-01")  # only article 004 is dated after it (2024)
+    assert since.retrieved and set(since.retrieved) == {"004_8551b460ac1e439b"}
+    until = service.answers.answer(TORETSK, until="2022-06-10")
+    assert until.retrieved and "004_8551b460ac1e439b" not in until.retrieved
+
+
+def test_without_a_model_given_the_engine_makes_the_backend_asked_for_from_its_settings(fake_settings, monkeypatch):
+    from rag import answer as A
+    from rag.answer import AnswerEngine
+    from vectorstore.embeddings import HashingFakeEmbeddings
+
+    made = []
+    monkeypatch.setattr(A, "make_llm", lambda settings, backend: made.append((settings, backend)) or "model")
+    engine = AnswerEngine(None, HashingFakeEmbeddings(), fake_settings)
+    assert engine._llm("fake") == "model" and made == [(fake_settings, "fake")]
+    given = AnswerEngine(None, HashingFakeEmbeddings(), fake_settings, llm="given")
+    assert given._llm("fake") == "given" and len(made) == 1
