@@ -398,7 +398,7 @@ class AnswerEngine:
             return result
         hits: list[SearchHit] = inputs["hits"]
         known = {normalise(w) for w in re.findall(r"[^\W_]+", undotted(inputs["question"]))}
-        support: dict[str, dict[str, float]] = {}
+        support: dict[str, set[str]] = {}  # name -> the articles whose evidence sentences give it
         where: dict[str, Evidence] = {}
         surface: dict[str, str] = {}
         top = inputs["evidence"][:12]
@@ -412,7 +412,7 @@ class AnswerEngine:
                     continue
                 if not proposes and key not in support:
                     continue  # the best and the quoted sentences propose; the others vote
-                support.setdefault(key, {})[article] = max(support.get(key, {}).get(article, 0.0), item.score)
+                support.setdefault(key, set()).add(article)
                 if key not in where or item.score > where[key].score:
                     where[key], surface[key] = item, text
         if not support:

@@ -503,6 +503,9 @@ def test_answer_passes_the_date_filters_on(fake_settings):
     assert since.retrieved and set(since.retrieved) == {"004_8551b460ac1e439b"}
     until = service.answers.answer(TORETSK, until="2022-06-10")
     assert until.retrieved and "004_8551b460ac1e439b" not in until.retrieved
+    outlet = next(doc["source"] for doc in service.documents() if doc.get("source"))
+    sources = service.answers.answer(TORETSK, sources=[outlet])
+    assert sources.retrieved and {service.article(a)["source"] for a in sources.retrieved} == {outlet}
 
 
 def test_without_a_model_given_the_engine_makes_the_backend_asked_for_from_its_settings(fake_settings, monkeypatch):
@@ -516,3 +519,24 @@ def test_without_a_model_given_the_engine_makes_the_backend_asked_for_from_its_s
     assert engine._llm("fake") == "model" and made == [(fake_settings, "fake")]
     given = AnswerEngine(None, HashingFakeEmbeddings(), fake_settings, llm="given")
     assert given._llm("fake") == "given" and len(made) == 1
+
+
+def test_the_short_answer_is_the_name_the_most_articles_give_among_those_the_best_sentences_propose(fake_settings, monkeypatch):
+    from rag import answer as A
+
+    names_in = {"Acme beat Bolt to the contract.": ["Acme", "Bolt"], "Zeta filed a complaint.": ["Zeta"],
+                "Zeta says Bolt lost the bid.": ["Zeta", "Bolt"], "Zeta appealed.": ["Zeta"], "Zeta won in court.": ["Zeta"],
+                "Acme celebrated late.": ["Acme"]}
+    monkeypatch.setattr(A, "entities", lambda texts, labels: [names_in.get(text, []) for text in texts])
+    rows = [("A", "Acme beat Bolt to the contract.", 1.0, False), ("B", "Zeta filed a complaint.", 0.5, False),
+            ("C", "Zeta says Bolt lost the bid.", 0.4, False), ("D", "Zeta appealed.", 0.35, False),
+            ("E", "Zeta won in court.", 0.3, False),
+            *((chr(70 + n), f"Filler sentence {n}.", 0.29 - n / 100, False) for n in range(7)),
+            ("M", "Acme celebrated late.", 0.1, False)]  # the 13th sentence: past the twelve that count
+    engine = _engine(fake_settings)
+    inputs = _inputs("entity", rows)
+    result = engine._with_short_answer(inputs, engine._extractive(inputs, None))
+    # Acme and Bolt are proposed by the best sentence; Zeta, though in four articles, by no best or quoted
+    # sentence; Bolt is also given by another article, so it leads
+    assert result.answer == "Bolt [1]. “Acme beat Bolt to the contract.” [1]"
+    assert [c.n for c in result.citations] == [1]
