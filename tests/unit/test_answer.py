@@ -540,3 +540,22 @@ def test_the_short_answer_is_the_name_the_most_articles_give_among_those_the_bes
     # sentence; Bolt is also given by another article, so it leads
     assert result.answer == "Bolt [1]. “Acme beat Bolt to the contract.” [1]"
     assert [c.n for c in result.citations] == [1]
+
+
+def test_a_short_answer_from_a_sentence_not_quoted_brings_that_sentence_and_its_citation(fake_settings, monkeypatch):
+    from rag import answer as A
+    from rag.extractive import Evidence
+
+    names_in = {"Lead words.": ["Zed", "Bolt"], "Bolt again.": ["Bolt"], "Bolt once more.": ["Bolt"]}
+    monkeypatch.setattr(A, "entities", lambda texts, labels: [names_in.get(text, []) for text in texts])
+    engine = _engine(fake_settings)
+    inputs = _inputs("entity", [("A", "Nothing named here at all.", 1.0, False), ("B", "Bolt again.", 0.5, False),
+                                ("C", "Bolt once more.", 0.6, False)])
+    # another sentence of the best passage (its lead, offsets 0-11) gives two names; it proposes them, as the
+    # best passage's sentences do, and it comes before the sentence of passage 3 with the same score
+    inputs["evidence"].insert(1, Evidence(1, "Lead words.", 0, 11, 0.6, False))
+    result = engine._with_short_answer(inputs, engine._extractive(inputs, None))
+    # Bolt: three articles' sentences give it, Zed one; cited where it was first given at its best score
+    assert result.answer == "Bolt [1]. “Nothing named here at all.” [1] “Lead words.” [1]"
+    assert [(c.n, c.quote_start, c.quote_end, c.quote) for c in result.citations] == [
+        (1, 12, 38, "Nothing named here at all."), (1, 0, 11, "Lead words.")]
