@@ -559,3 +559,33 @@ def test_a_short_answer_from_a_sentence_not_quoted_brings_that_sentence_and_its_
     assert result.answer == "Bolt [1]. “Nothing named here at all.” [1] “Lead words.” [1]"
     assert [(c.n, c.quote_start, c.quote_end, c.quote) for c in result.citations] == [
         (1, 12, 38, "Nothing named here at all."), (1, 0, 11, "Lead words.")]
+
+
+def test_evidence_signals_in_full():
+    from rag.answer import evidence_signals
+    from rag.extractive import Evidence
+    from rag.retrieval import SearchHit
+
+    assert evidence_signals("Who reopened the quay?", [], []) == {
+        "evidence": 0.0, "dense": 0.0, "lexical": 0.0, "coverage": 0.0, "articles": 0.0}
+    texts = ["The quay reopened.", "Crews repaired the quay for its return.", "Tolls rose.", "Ferries sailed.",
+             "Travel will return."]
+    hits = [SearchHit(f"{a}#0", a, a, None, None, None, t, 1.0, 0, len(t)) for a, t in zip("aabcd", texts)]
+    question = "Who repaired and reopened the quay, and did tolls and ferries return?"
+    evidence = [Evidence(n, text, 0, len(text), 0.9 - n / 10, False, 0.4, 0.7) for n, text in enumerate(texts, 1)]
+    signals = evidence_signals(question, evidence, hits)
+    # terms: repair, reopen, quay, toll, ferri, return. The best sentences of up to three different articles
+    # count: a's first (reopen, quay), b's (toll), c's (ferri); a's second passage (repair, return) is passed over
+    # and d's sentence ("return") is the fourth article's
+    assert signals == {"evidence": 0.8, "dense": 0.7, "lexical": 0.4, "coverage": 4 / 6, "articles": 4.0}
+
+
+def test_the_answerable_score_ignores_signals_it_has_no_weight_for_and_is_clamped(fake_settings):
+    import math
+
+    engine = _engine(fake_settings)
+    signals = {"evidence": 0.5, "dense": 0.5, "lexical": 0.5, "coverage": 0.5, "articles": 2.0}
+    assert engine.answerable({**signals, "unweighted": 100.0}) == engine.answerable(signals)
+    low = _engine(fake_settings, abstain_bias=-1000.0)
+    assert low.answerable(signals) == 1.0 / (1.0 + math.exp(50.0))
+    assert _engine(fake_settings, abstain_bias=1000.0).answerable(signals) == 1.0  # no overflow either way
