@@ -86,7 +86,8 @@ _CALIBRATION_PROMPT = " ".join(
 def llamacpp_threads_and_batch(path: Path, settings: Settings) -> tuple[int | None, int, dict | None]:
     """(threads, prompt batch, calibration) for the GGUF model: the settings' own when both are set, else
     the fastest measured on this CPU (once per CPU, model and llama-cpp-python version, kept under the
-    model cache): a short prompt read and 16 tokens generated with each setting, best of two passes."""
+    model cache): a 600-token prompt read and 16 tokens written with each setting, once each (about 2.5 s a
+    setting on 2 cores; a second pass would double the wait of the first answer on a new machine)."""
     if settings.llm_threads and settings.llm_batch:
         return settings.llm_threads, settings.llm_batch, None
     from importlib.metadata import version
@@ -109,7 +110,7 @@ def llamacpp_threads_and_batch(path: Path, settings: Settings) -> tuple[int | No
         finally:
             model.close()
 
-    result = load_or_calibrate(file, lambda: {**calibrate(measure, threads, batches), "cpu": cpu_key(),
+    result = load_or_calibrate(file, lambda: {**calibrate(measure, threads, batches, rounds=1), "cpu": cpu_key(),
                                               "measured": time.strftime("%Y-%m-%d")})
     return result["threads"], result["batch_size"], result
 

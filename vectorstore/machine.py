@@ -62,7 +62,7 @@ def calibrate(measure: Callable[[int, int], float], threads: list[int], batches:
                 rates[(t, b)] = max(rates.get((t, b), 0.0), measure(t, b))
     best_threads, best_batch = max(rates, key=lambda key: (rates[key], key[0], -key[1]))
     return {"threads": best_threads, "batch_size": best_batch,
-            "rates": {f"{t} threads, batch {b}": round(rate, 1) for (t, b), rate in rates.items()}}
+            "rates": {f"{t} threads, batch {b}": float(f"{rate:.4g}") for (t, b), rate in rates.items()}}
 
 
 def load_or_calibrate(path: Path, run: Callable[[], dict]) -> dict:

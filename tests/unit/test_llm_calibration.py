@@ -55,7 +55,7 @@ def test_unset_threads_and_batch_are_measured_once_and_kept(fake_llama):
     threads, batch, calibration = L.llamacpp_threads_and_batch(model, settings)
     assert (threads, batch) == (2, 512)
     assert set(calibration["rates"]) == {f"{t} threads, batch {b}" for t in (1, 2) for b in L.LLM_BATCH_OPTIONS}
-    assert len(_FakeLlama.made) == 8  # 2 threads x 2 batches x 2 passes
+    assert len(_FakeLlama.made) == 4  # 2 threads x 2 batches, one pass
     [kept] = (settings.model_cache_dir / "calibration").glob("llm-tiny-llamacpp*-t1-2-b256-512.json")
     assert json.loads(kept.read_text())["threads"] == 2
 
