@@ -18,7 +18,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 
 from rag.config import Settings
 from vectorstore.embeddings import default_model_cache
-from vectorstore.machine import calibrate, cpu_key, load_or_calibrate, thread_options
+from vectorstore.machine import calibrated
 
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -94,12 +94,6 @@ def llamacpp_threads_and_batch(path: Path, settings: Settings) -> tuple[int | No
 
     import llama_cpp
 
-    threads = [settings.llm_threads] if settings.llm_threads else thread_options()
-    batches = [settings.llm_batch] if settings.llm_batch else LLM_BATCH_OPTIONS
-    tried = f"t{'-'.join(map(str, threads))}-b{'-'.join(map(str, batches))}"
-    cache = settings.model_cache_dir or default_model_cache()
-    file = cache / "calibration" / f"llm-{path.stem}-llamacpp{version('llama-cpp-python')}-{cpu_key()}-{tried}.json"
-
     def measure(n_threads: int, n_batch: int) -> float:
         model = llama_cpp.Llama(model_path=str(path), n_ctx=settings.llm_ctx, n_batch=n_batch, n_threads=n_threads,
                                 verbose=False)
@@ -110,12 +104,10 @@ def llamacpp_threads_and_batch(path: Path, settings: Settings) -> tuple[int | No
         finally:
             model.close()
 
-    result = load_or_calibrate(file, lambda: {**calibrate(measure, threads, batches, rounds=1), "cpu": cpu_key(),
-                                              "measured": time.strftime("%Y-%m-%d")})
+    result = calibrated((settings.model_cache_dir or default_model_cache()) / "calibration",
+                        f"llm-{path.stem}-llamacpp{version('llama-cpp-python')}", measure, settings.llm_threads,
+                        settings.llm_batch, LLM_BATCH_OPTIONS, rounds=1)
     return result["threads"], result["batch_size"], result
-
-
-_llamacpp_calibration: dict[str, dict | None] = {}  # model path -> the calibration its settings came from
 
 
 def _llamacpp(settings: Settings) -> BaseChatModel:
@@ -125,8 +117,7 @@ def _llamacpp(settings: Settings) -> BaseChatModel:
     key = (str(path), settings.llm_ctx, settings.llm_batch, settings.llm_threads, settings.llm_max_tokens)
     with _llamacpp_lock:
         if key not in _llamacpp_cache:
-            threads, batch, calibration = llamacpp_threads_and_batch(path, settings)
-            _llamacpp_calibration[str(path)] = calibration
+            threads, batch, _ = llamacpp_threads_and_batch(path, settings)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)  # langchain-community's sunset notice
                 from langchain_community.chat_models import ChatLlamaCpp

@@ -56,3 +56,14 @@ def register_fakes() -> None:
     from rag.llm import register_backend
 
     register_backend("fake", lambda settings: FakeChatModel())
+
+
+class FakeClock:
+    """time.perf_counter for a module under test: it moves only when a fake advances `now`, so measured
+    rates are exact."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        return self.now

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from vectorstore.machine import calibrate, cpu_key, load_or_calibrate, thread_options
+from vectorstore.machine import calibrated
 
 log = logging.getLogger(__name__)
 
@@ -195,28 +195,29 @@ class OnnxMiniLMEmbeddings(Embeddings):
             if self.threads is None or self.batch_size is None:
                 # What runs fastest depends on the CPU (int8 instructions, cores, cache), so it is measured
                 # here once and kept per CPU, model and onnxruntime version; explicit settings win.
-                threads = [self.threads] if self.threads else thread_options()
-                batches = [self.batch_size] if self.batch_size else BATCH_OPTIONS
-                tried = f"t{'-'.join(map(str, threads))}-b{'-'.join(map(str, batches))}"
-                file = (self.cache_dir / "calibration"
-                        / f"{path.parent.name}-ort{onnxruntime.__version__}-{cpu_key()}-{tried}.json")
-                self.calibration = load_or_calibrate(file, lambda: self._measure(session, threads, batches))
+                self.calibration = calibrated(
+                    self.cache_dir / "calibration", f"{path.parent.name}-ort{onnxruntime.__version__}",
+                    self._rate(session), self.threads, self.batch_size, BATCH_OPTIONS)
                 self.threads = self.threads or self.calibration["threads"]
                 self.batch_size = self.batch_size or self.calibration["batch_size"]
             self._session = session(self.threads)
 
-    def _measure(self, session, threads: list[int], batches) -> dict:
-        log.info("Measuring which encoder threads and batch size run fastest on this CPU (once).")
+    def _rate(self, session):
+        """measure(threads, batch) for the calibration: passages/s on made-up passage-sized texts."""
         texts = _calibration_texts()
-        sessions = {t: session(t) for t in threads}
+        sessions: dict[int, object] = {}
 
         def rate(t: int, batch: int) -> float:
+            if not sessions:
+                log.info("Measuring which encoder threads and batch size run fastest on this CPU (once).")
+            if t not in sessions:
+                sessions[t] = session(t)
             self._run(texts[:8], sessions[t], batch)  # a session's first run allocates its buffers
             started = time.perf_counter()
             self._run(texts, sessions[t], batch)
             return len(texts) / (time.perf_counter() - started)
 
-        return {**calibrate(rate, threads, batches), "cpu": cpu_key(), "measured": time.strftime("%Y-%m-%d")}
+        return rate
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         self.warm_up()

@@ -8,6 +8,7 @@ import logging
 import os
 import platform
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -63,6 +64,18 @@ def calibrate(measure: Callable[[int, int], float], threads: list[int], batches:
     best_threads, best_batch = max(rates, key=lambda key: (rates[key], key[0], -key[1]))
     return {"threads": best_threads, "batch_size": best_batch,
             "rates": {f"{t} threads, batch {b}": float(f"{rate:.4g}") for (t, b), rate in rates.items()}}
+
+
+def calibrated(folder: Path, prefix: str, measure: Callable[[int, int], float], threads: int | None,
+               batch: int | None, batch_options: tuple[int, ...], rounds: int = 2) -> dict:
+    """The fastest (threads, batch size) for this CPU: the given ones where set, the others measured by
+    `calibrate` over thread_options() and `batch_options`, kept in `folder` under a name made of `prefix`,
+    the CPU key and the settings tried (load_or_calibrate)."""
+    tried_threads = [threads] if threads else thread_options()
+    tried_batches = [batch] if batch else list(batch_options)
+    tried = f"t{'-'.join(map(str, tried_threads))}-b{'-'.join(map(str, tried_batches))}"
+    return load_or_calibrate(folder / f"{prefix}-{cpu_key()}-{tried}.json", lambda: {
+        **calibrate(measure, tried_threads, tried_batches, rounds), "cpu": cpu_key(), "measured": time.strftime("%Y-%m-%d")})
 
 
 def load_or_calibrate(path: Path, run: Callable[[], dict]) -> dict:

@@ -11,6 +11,8 @@ import types
 import numpy as np
 import pytest
 
+from tests.fakes import FakeClock
+
 from vectorstore import embeddings as E
 from vectorstore import machine as M
 
@@ -95,14 +97,7 @@ def test_calibration_texts_are_passage_sized_and_distinct():
     assert all(80 <= len(text.split()) <= 101 for text in texts)
 
 
-class _Clock:
-    """time.perf_counter for the encoder module: only the fake session's runs move it, so rates are exact."""
-
-    now = 0.0
-
-    @classmethod
-    def perf_counter(cls) -> float:
-        return cls.now
+_Clock = FakeClock()  # only the fakes' runs move it
 
 
 class _FakeSession:
@@ -130,7 +125,7 @@ def fake_onnxruntime(monkeypatch, tmp_path):
     model.parent.mkdir(parents=True)
     model.write_bytes(b"")
     monkeypatch.setattr(E.OnnxMiniLMEmbeddings, "model_file", lambda self: model)
-    monkeypatch.setattr(E, "thread_options", lambda cpus=None: [1, 2])
+    monkeypatch.setattr(M, "thread_options", lambda cpus=None: [1, 2])
     monkeypatch.setattr(E, "time", types.SimpleNamespace(perf_counter=_Clock.perf_counter, strftime=time.strftime))
     _FakeSession.created = []
     return tmp_path

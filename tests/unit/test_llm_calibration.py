@@ -9,15 +9,13 @@ import types
 
 import pytest
 
+from tests.fakes import FakeClock
+
 from rag import llm as L
+from vectorstore import machine
 
 
-class _Clock:
-    now = 0.0
-
-    @classmethod
-    def perf_counter(cls) -> float:
-        return cls.now
+_Clock = FakeClock()  # only the fakes' runs move it
 
 
 class _FakeLlama:
@@ -42,7 +40,7 @@ class _FakeLlama:
 def fake_llama(monkeypatch, tmp_path, fake_settings):
     monkeypatch.setitem(sys.modules, "llama_cpp", types.SimpleNamespace(Llama=_FakeLlama))
     monkeypatch.setattr(L, "time", types.SimpleNamespace(perf_counter=_Clock.perf_counter, strftime=lambda f: "2026-12-02"))
-    monkeypatch.setattr(L, "thread_options", lambda cpus=None: [1, 2])
+    monkeypatch.setattr(machine, "thread_options", lambda cpus=None: [1, 2])
     _FakeLlama.made = []
     model = tmp_path / "tiny.gguf"
     model.write_bytes(b"GGUF")
@@ -88,4 +86,3 @@ def test_the_chat_model_is_built_with_the_measured_settings(fake_llama, monkeypa
     monkeypatch.setattr(L.importlib.util, "find_spec", lambda name: object())
     L._llamacpp(settings.model_copy(update={"llm_model": str(model)}))
     assert (built[0]["n_threads"], built[0]["n_batch"]) == (2, 512)
-    assert L._llamacpp_calibration[str(model)]["threads"] == 2
