@@ -465,6 +465,12 @@ def test_kept_sentences_are_joined_cleaned_and_cited_at_the_offsets_that_back_th
                                                                  (2, "Ferries sailed again.")]
 
 
+def test_only_punctuation_and_dashes_are_trimmed_from_the_start_of_a_kept_sentence(fake_settings):
+    engine, inputs, _ = _verifying(fake_settings, "any", {"Xenon lamps lit the quay.": (True, 1, 12, 40, "")})
+    answer = engine._verify(inputs, "Xenon lamps lit the quay [1].")
+    assert answer.answer == "Xenon lamps lit the quay. [1]"
+
+
 def test_a_sentence_without_a_marker_is_checked_against_every_passage_shown(fake_settings):
     engine, inputs, _ = _verifying(fake_settings, "any", {"Tolls rose by 12 percent.": (True, 3, 12, 37, "")})
     answer = engine._verify(inputs, "Tolls rose by 12 percent.")
@@ -559,6 +565,23 @@ def test_a_short_answer_from_a_sentence_not_quoted_brings_that_sentence_and_its_
     assert result.answer == "Bolt [1]. “Nothing named here at all.” [1] “Lead words.” [1]"
     assert [(c.n, c.quote_start, c.quote_end, c.quote) for c in result.citations] == [
         (1, 12, 38, "Nothing named here at all."), (1, 0, 11, "Lead words.")]
+
+
+def test_the_short_answer_counts_articles_not_passages(fake_settings, monkeypatch):
+    from dataclasses import replace
+
+    from rag import answer as A
+
+    names_in = {"Bolt and Zed signed.": ["Bolt", "Zed"], "Bolt again.": ["Bolt"], "Zed again.": ["Zed"]}
+    monkeypatch.setattr(A, "entities", lambda texts, labels: [names_in.get(text, []) for text in texts])
+    engine = _engine(fake_settings)
+    inputs = _inputs("entity", [("A", "Bolt and Zed signed.", 1.0, False), ("A", "Bolt again.", 0.5, False),
+                                ("B", "Zed again.", 0.4, False)])
+    hits = inputs["hits"]
+    hits[1] = replace(hits[1], article_id=hits[0].article_id)  # passages 1 and 2 are one article's
+    result = engine._with_short_answer(inputs, engine._extractive(inputs, None))
+    # Bolt is given by two passages of one article, Zed by two articles: Zed leads
+    assert result.answer.startswith("Zed [1]. ")
 
 
 def test_evidence_signals_in_full():
