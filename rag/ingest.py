@@ -147,6 +147,10 @@ class Ingestor:
         self.settings = settings
         self._story_fields: dict[str, dict] = {}  # article id -> story fields, for the articles of this run
         self._touched: set[str] = set()  # articles written, removed or rolled back since take_touched()
+        # The manifest and story index as read at a store version, kept up to date between ingests so that
+        # adding one article does not read every record again; trusted only while no other writer has changed
+        # the store since (ChromaStore.only_own_changes), otherwise read afresh.
+        self._known: tuple[str, dict[str, dict], StoryKeeper] | None = None
 
     def take_touched(self) -> set[str]:
         """The articles whose passages this ingestor changed since the last call (the keyword index
@@ -200,10 +204,30 @@ class Ingestor:
         report = IngestReport()
         if self.recover():
             self.store.bump_version()
+            self._known = None  # records were rolled back: read the manifest afresh
+        try:
+            return self._ingest_articles(items, prune_roots, report, started, embed_before)
+        except BaseException:
+            self._known = None  # what was written before the error is not known here: read it next time
+            raise
 
+    def _manifest_and_stories(self) -> tuple[dict[str, dict], StoryKeeper, bool]:
+        """The article manifest and story index (kept from the last ingest when no other writer changed the
+        store since); True when loading gave stored articles a story they lacked."""
+        version = self.store.version()
+        if self._known is not None:
+            known_version, manifest, stories = self._known
+            # On a server another writer's bump could interleave with ours unseen: read afresh there.
+            if not self.store.url and self.store.only_own_changes(known_version, version):
+                return manifest, stories, False
         manifest = self.store.articles()
         stories = StoryKeeper(self.store, self.settings.duplicates)
-        stories_backfilled = stories.load(manifest)
+        backfilled = stories.load(manifest)
+        self._known = (version, manifest, stories)
+        return manifest, stories, backfilled
+
+    def _ingest_articles(self, items, prune_roots, report: IngestReport, started: float, embed_before: float) -> IngestReport:
+        manifest, stories, stories_backfilled = self._manifest_and_stories()
         left_stories: set[str] = set()  # stories a changed article was in: regrouped after the writes
         by_text_hash = {record["text_hash"]: article_id for article_id, record in manifest.items()}
         seen_ids: dict[str, tuple[str, str]] = {}  # article id -> (origin, content hash), for this run
@@ -262,10 +286,10 @@ class Ingestor:
         flush()
         self._story_fields.clear()
         for story in sorted(left_stories):
-            stories.regroup(story)
+            stories.regroup(story, manifest)
 
         if prune_roots is not None:
-            for article_id, record in manifest.items():
+            for article_id, record in list(manifest.items()):
                 origin = record.get("origin", "")
                 if article_id in seen_ids or not origin or not _under(origin, prune_roots):
                     continue
@@ -312,13 +336,14 @@ class Ingestor:
                 metadatas=[row[2] for row in part],
             )
         report.passages_reindexed += self._ensure_indexed(rows, vectors)
-        self.store.put_articles(
-            [
-                (article.id, {**article_metadata(article, "complete", len(passages)), **self._story_fields.get(article.id, {})},
-                 article.text, article.raw_text)
-                for article, passages, _ in buffer
-            ]
-        )
+        records = [
+            (article.id, {**article_metadata(article, "complete", len(passages)), **self._story_fields.get(article.id, {})},
+             article.text, article.raw_text)
+            for article, passages, _ in buffer
+        ]
+        self.store.put_articles(records)
+        if self._known is not None:
+            self._known[1].update((article_id, metadata) for article_id, metadata, _, _ in records)
         for article, passages, outcome in buffer:
             report.passages_written += len(passages)
             if outcome == "added":
@@ -370,5 +395,9 @@ class Ingestor:
         self.store.put_article(article_id, record)
         self.store.delete_passages(article_id)
         self.store.delete_article(article_id)
+        manifest, stories = (self._known[1], self._known[2]) if self._known else ({}, None)
+        manifest.pop(article_id, None)
+        if stories is not None:
+            stories.index.remove(article_id)
         if record.get("story"):  # it may have linked the rest of its story together
-            StoryKeeper(self.store, self.settings.duplicates).regroup(record["story"])
+            (stories or StoryKeeper(self.store, self.settings.duplicates)).regroup(record["story"], manifest)

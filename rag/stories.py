@@ -217,9 +217,10 @@ class StoryKeeper:
         return {"story": story, "minhash": signature.encode(), "shingles": signature.shingles,
                 "minhash_key": self.index.key}
 
-    def regroup(self, story: str) -> int:
+    def regroup(self, story: str, manifest: dict[str, dict] | None = None) -> int:
         """Split a story whose members are no longer linked by copies (a linking article was deleted or
-        changed); the part with the earliest-written member keeps the id. How many records changed."""
+        changed); the part with the earliest-written member keeps the id. How many records changed; the
+        changed records are put into `manifest` too, when one is given."""
         members = sorted(self.store.articles(where={"$and": [{"story": story}, {"status": "complete"}]}).items(),
                          key=_written_order)
         if len(members) < 2:
@@ -236,6 +237,8 @@ class StoryKeeper:
             new = new_story_id(records[part[0]].get("text_hash") or part[0])
             updates.update({a: {**records[a], "story": new} for a in part})
         self.store.update_article_metadata(updates)
+        if manifest is not None:
+            manifest.update(updates)
         for article_id, record in updates.items():
             if article_id in self.index:
                 self.index.story[article_id] = record["story"]

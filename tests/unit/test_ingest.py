@@ -149,3 +149,72 @@ def test_the_data_folder_itself_is_never_ingested(fake_settings, tmp_path):
     service.ingest([tmp_path])
     report = service.ingest([tmp_path])  # the store folder now holds .json index files
     assert report.failed == [] and report.unchanged == 1
+
+
+def _count_manifest_reads(service, monkeypatch) -> list[int]:
+    """Counts the ingests' reads of the whole manifest (store.articles() without ids or a filter)."""
+    reads = [0]
+    articles = service.store.articles
+
+    def counted(ids=None, where=None, with_text=False):
+        if ids is None and where is None:
+            reads[0] += 1
+        return articles(ids=ids, where=where, with_text=with_text)
+
+    monkeypatch.setattr(service.store, "articles", counted)
+    return reads
+
+
+def test_a_later_ingest_keeps_the_manifest_and_still_finds_duplicates(fake_service, corpus, tmp_path, monkeypatch):
+    fake_service.ingest([corpus])
+    reads = _count_manifest_reads(fake_service, monkeypatch)
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "fresh.txt").write_text("Grain ships left Odesa on Monday under a new corridor deal.\n", encoding="utf-8")
+    shutil.copy(corpus / "002_c0cdd448980c5b23.txt", later / "copy-of-002.txt")
+    report = fake_service.ingest([later])
+    assert reads[0] == 0  # one new article costs no read of every record
+    assert report.added == 1
+    assert [d["duplicate_of"] for d in report.duplicates] == ["002_c0cdd448980c5b23"]
+    shutil.copy(later / "fresh.txt", later / "copy-of-fresh.txt")
+    again = fake_service.ingest([later])  # what the last ingest wrote is in the kept manifest too
+    assert (again.added, again.unchanged) == (0, 1)
+    assert [d["duplicate_of"] for d in again.duplicates] == ["002_c0cdd448980c5b23", "fresh"]
+    fake_service.delete("fresh")
+    back = fake_service.ingest([later / "fresh.txt"])  # deleted: gone from the kept manifest as well
+    assert back.added == 1 and reads[0] == 0
+
+
+def test_another_writer_makes_the_next_ingest_read_the_manifest_afresh(fake_service, corpus, tmp_path, monkeypatch):
+    from rag.service import RagService
+
+    fake_service.ingest([corpus])
+    other = RagService(fake_service.settings)  # another process writing the same archive
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "wire.txt").write_text("Ferry services to the island resumed after the storm.\n", encoding="utf-8")
+    other.ingest([theirs])
+    reads = _count_manifest_reads(fake_service, monkeypatch)
+    shutil.copy(theirs / "wire.txt", tmp_path / "wire-again.txt")
+    report = fake_service.ingest([tmp_path / "wire-again.txt"])
+    assert reads[0] == 1
+    assert report.added == 0 and [d["duplicate_of"] for d in report.duplicates] == ["wire"]
+
+
+def test_a_failed_write_makes_the_next_ingest_read_the_manifest_afresh(fake_service, corpus, tmp_path, monkeypatch):
+    fake_service.ingest([corpus])
+    reads = _count_manifest_reads(fake_service, monkeypatch)
+    (tmp_path / "new.txt").write_text("The port authority reopened two berths on Tuesday.\n", encoding="utf-8")
+    add = fake_service.store.add_passages
+
+    def broken(**kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(fake_service.store, "add_passages", broken)
+    with pytest.raises(OSError):
+        fake_service.ingest([tmp_path / "new.txt"])
+    monkeypatch.setattr(fake_service.store, "add_passages", add)
+    report = fake_service.ingest([tmp_path / "new.txt"])
+    assert reads[0] == 1  # what the failed run left is read from the store, not assumed
+    assert report.updated == 1  # its pending record was found, so its passages were replaced
+    assert fake_service.store.articles(ids=["new"])["new"]["status"] == "complete"

@@ -133,8 +133,9 @@ def test_articles_stored_without_a_story_get_one_on_the_next_ingest(fake_service
         store.delete_article(article_id)  # an upsert would keep the fields left out
     store.put_articles(bare)  # as a store written before story groups existed
     assert all(d["copies"] == 1 for d in fake_service.documents())
-    fake_service.ingest([corpus])
-    found = stories(fake_service)
+    upgraded = RagService(fake_service.settings)  # the store opened by a version of newsrag that groups stories
+    upgraded.ingest([corpus])
+    found = stories(upgraded)
     assert found["courier-copy"] == found[ORIGINAL] and found[ORIGINAL].startswith("s-")
 
 
@@ -231,3 +232,40 @@ def test_source_cards_say_who_else_carries_the_story(fake_service):
     citation = {"n": 1, "article_id": "x", "title": "T", "source": "AP", "date": None, "text": "A said b.",
                 "quote": "A said b.", "also_carried_by": 3}
     assert "also carried by 3 outlets" in source_cards({"citations": [citation]}, fake_service)
+
+
+def test_the_manifest_kept_between_ingests_follows_deletes_and_regroups(fake_service, tmp_path):
+    """A-B-C linked through B; after B is deleted (C splits off) and another article is added, the
+    ingestor's kept manifest says what the store says."""
+    words = [f"w{i}" for i in range(300)]
+    a, b, c = " ".join(words[:200]), " ".join(words[60:260]), " ".join(words[120:300])
+    folder = tmp_path / "chain"
+    folder.mkdir()
+    for name, text in (("a", a), ("b", b), ("c", c)):
+        (folder / f"{name}.txt").write_text(text + ".\n", encoding="utf-8")
+    fake_service.ingest([folder])
+    shared = stories(fake_service)["b"]
+    fake_service.delete("b")
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "b-again.txt").write_text(" ".join(words[62:262]) + ".\n", encoding="utf-8")  # a copy of b alone
+    fake_service.ingest([later])
+    kept = fake_service._ingestor._known[1]
+    fields = ("story", "status", "content_hash", "text_hash")
+    assert {i: [r.get(f) for f in fields] for i, r in kept.items()} == \
+        {i: [r.get(f) for f in fields] for i, r in fake_service.store.articles().items()}
+    found = stories(fake_service)
+    assert found["a"] != found["c"] and shared == found["a"]  # the earliest-written part keeps the id
+
+
+def test_a_copy_of_a_deleted_article_does_not_join_its_story(fake_service, tmp_path):
+    words = [f"w{i}" for i in range(300)]
+    (tmp_path / "first").mkdir()
+    (tmp_path / "first" / "original.txt").write_text(" ".join(words[:200]) + ".\n", encoding="utf-8")
+    fake_service.ingest([tmp_path / "first"])
+    gone = stories(fake_service)["original"]
+    fake_service.delete("original")
+    (tmp_path / "second").mkdir()
+    (tmp_path / "second" / "copy.txt").write_text(" ".join(words[3:200]) + ".\n", encoding="utf-8")
+    fake_service.ingest([tmp_path / "second"])
+    assert stories(fake_service)["copy"] != gone  # the deleted article left the kept story index too
