@@ -612,3 +612,11 @@ def test_the_answerable_score_ignores_signals_it_has_no_weight_for_and_is_clampe
     low = _engine(fake_settings, abstain_bias=-1000.0)
     assert low.answerable(signals) == 1.0 / (1.0 + math.exp(50.0))
     assert _engine(fake_settings, abstain_bias=1000.0).answerable(signals) == 1.0  # no overflow either way
+
+
+def test_the_model_is_shown_answer_passages_not_search_k(fake_settings):
+    # Two settings for two uses: a search returns `search_k` hits, an answer shows the model `answer_passages`.
+    for shown, listed in ((2, 6), (6, 2)):
+        service, _ = service_with(fake_settings, ["Some 1,400 civilians remain in Toretsk [1]."],
+                                  answer_passages=shown, search_k=listed)
+        assert len(service.ask(TORETSK).shown) == shown
