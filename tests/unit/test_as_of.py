@@ -134,3 +134,31 @@ def test_cli_as_of(monkeypatch, tmp_path, corpus):
     assert result.exit_code == 0 and json.loads(result.stdout)["retrieved"] == ["bridge-jan"]
     result = runner.invoke(app, ["search", "bridge", "--as-of", "soon"])
     assert result.exit_code == 2 and "whole date" in result.stderr
+
+
+def test_the_fallback_reads_newest_first(service):
+    # Nothing in the week before 2026-04-01: all three reports come back, the newest first.
+    answer = service.ask("How many workers were on the Varlen bridge site this week?", as_of="2026-04-01")
+    assert answer.retrieved == ["bridge-mar", "bridge-feb", "bridge-jan"]
+
+
+@pytest.mark.parametrize("window", [{"since": "2026-02-04"}, {"until": "2026-02-09"}], ids=["since", "until"])
+def test_an_empty_window_the_user_set_is_not_widened(service, window):
+    # The user's own date limit holds even where the question also says "this week": no fallback.
+    answer = service.ask("How many workers were on the Varlen bridge site this week?", as_of="2026-02-10", **window)
+    assert answer.retrieved == [] and answer.abstained
+
+
+def test_the_fallback_keeps_the_outlets_asked_for(fake_settings, corpus):
+    # A newer report from another outlet, more on the question's words: asked of the Ostmark Post alone,
+    # the fallback still reads the Ostmark Post alone.
+    (corpus / "wire.md").write_text("---\ntitle: Varlen bridge workers\ndate: 2026-01-25\nsource: Valley Wire\n---\n\n"
+                                    "How many workers were on the Varlen bridge site? About 50 workers were on the "
+                                    "Varlen bridge site in Ostmark this week, the Valley Wire was told.\n",
+                                    encoding="utf-8")
+    service = RagService(fake_settings.model_copy(update={"llm": "extractive", "answer_passages": 1, "search_k": 3}))
+    service.ingest([corpus])
+    question = "How many workers were on the Varlen bridge site this week?"
+    assert service.ask(question, as_of="2026-02-10").retrieved == ["wire"]
+    answer = service.ask(question, as_of="2026-02-10", sources=["Ostmark Post"])
+    assert answer.retrieved == ["bridge-jan"]  # one passage: answer_passages, not search_k
