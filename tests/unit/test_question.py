@@ -256,3 +256,45 @@ def test_a_yes_cites_a_backing_sentence_in_the_middle_of_its_passage_at_its_own_
     assert citation.quote == "The Tollan quay reopened to ferries on Friday after repairs."
     assert citation.quote_start == citation.text.index("The Tollan quay") > 0
     assert citation.text[citation.quote_start:citation.quote_end] == citation.quote
+
+
+def _crowded_archive(fake_settings, tmp_path):
+    """Six Globe reports on the ferry timetable and the short reports a question may need beside them: one
+    from the Valley Ledger, three on the north pier (one before March, one in it, one after). One passage is
+    shown per search, so whatever the sub-searches add shows."""
+    places = ["Arran", "Bute", "Coll", "Eigg", "Jura", "Muck"]
+    details = ["adds two evening crossings", "moves the first sailing to six", "drops the Sunday return",
+               "doubles the summer service", "ends the night boat", "keeps winter fares"]
+    articles = [(f"ferry-{i}", "Globe", f"2026-03-0{i + 1}", f"{place} ferry",
+                 f"The council approved the new ferry timetable for {place}. The {place} timetable {detail}, "
+                 f"council officials in {place} said on day {i}.")
+                for i, (place, detail) in enumerate(zip(places, details))]
+    articles += [
+        ("ledger", "Valley Ledger", "2026-03-04", "Harbour notes",
+         "Bus fares rise in April across the valley, and tram passes cost more from May for most riders. "
+         "Parking at the station gets dearer too. The timetable was approved."),
+        ("pier-old", "Globe", "2025-11-02", "North pier",
+         "The harbour master closed the north pier. The north pier closed to boats, the harbour master said."),
+        ("pier-new", "Globe", "2026-03-05", "Harbour works", "Works began on Tuesday. The north pier is shut."),
+        ("pier-later", "Globe", "2026-04-10", "North pier again",
+         "The harbour master closed the north pier again. The north pier closed, the harbour master said."),
+    ]
+    service = _archive_of(fake_settings, tmp_path, articles)
+    service.settings.answer_passages = 1
+    return service
+
+
+def test_an_outlet_the_question_names_is_shown_even_when_others_rank_higher(fake_settings, tmp_path):
+    service = _crowded_archive(fake_settings, tmp_path)
+    question = "What did Valley Ledger report about the council and the new ferry timetable?"
+    assert "ledger" not in [h.article_id for h in service.search(question, k=2)]  # the whole question ranks it lower
+    assert "ledger" in service.ask(question).retrieved
+
+
+def test_each_part_of_a_question_gets_its_own_search_within_the_dates_asked(fake_settings, tmp_path):
+    service = _crowded_archive(fake_settings, tmp_path)
+    question = "Did the council approve the new ferry timetable, and did the harbour master close the north pier?"
+    shown = service.ask(question).retrieved
+    assert any(a.startswith("ferry-") for a in shown) and any(a.startswith("pier-") for a in shown), shown
+    within = service.ask(question, since="2026-03-01", until="2026-03-31").retrieved
+    assert "pier-new" in within and not {"pier-old", "pier-later"} & set(within), within
