@@ -76,3 +76,38 @@ def test_store_down_fails_a_streamed_ask_with_503(fake_settings):
     response = client.post("/v1/ask?stream=true", json={"question": TORETSK})
     assert response.status_code == 503
     assert "not reachable" in response.json()["error"]["message"]
+
+
+class SlowModel(FakeChatModel):
+    """Streams a long reply a word at a time, slowly; counts the words it was asked for."""
+
+    sent: int = 0
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+        import time
+
+        from langchain_core.messages import AIMessageChunk
+        from langchain_core.outputs import ChatGenerationChunk
+
+        for word in ["Some", "1,400", "civilians", "remain", "in", "Toretsk", "[1]."] * 20:
+            self.sent += 1
+            time.sleep(0.02)
+            yield ChatGenerationChunk(message=AIMessageChunk(content=word + " "))
+
+
+def test_a_backend_past_the_timeout_is_cut_off_and_flagged(fake_settings):
+    model = SlowModel()
+    service = RagService(fake_settings.model_copy(update={"llm": "fake", "llm_timeout_s": 0.1}), llm=model)
+    service.ingest([SAMPLE_CORPUS])
+    answer = service.ask(TORETSK)
+    assert answer.fallback == "the fake backend took longer than 0.1s"
+    assert "1,400" in answer.answer and answer.citations  # the quoted evidence instead
+    assert model.sent < 140  # the model's stream was closed, not read to its end
+    assert 0.1 <= answer.timings["generate_s"] < 30
+
+
+def test_a_failing_backend_says_what_failed(fake_settings):
+    service = RagService(fake_settings.model_copy(update={"llm": "fake"}), llm=BrokenModel())
+    service.ingest([SAMPLE_CORPUS])
+    answer = service.ask(TORETSK)
+    assert answer.fallback == "the fake backend failed (ConnectionError: backend answered 500)"
