@@ -620,3 +620,41 @@ def test_the_model_is_shown_answer_passages_not_search_k(fake_settings):
         service, _ = service_with(fake_settings, ["Some 1,400 civilians remain in Toretsk [1]."],
                                   answer_passages=shown, search_k=listed)
         assert len(service.ask(TORETSK).shown) == shown
+
+
+def test_the_evidence_step_scores_for_the_questions_own_kind_and_reads_the_titles(fake_settings):
+    from rag.question import Question
+    from rag.retrieval import SearchHit
+
+    engine = _engine(fake_settings)
+    texts = ["The budget passed on Monday after a long debate in the chamber.",
+             "The council said it will build new homes near the harbour."]
+    hits = [SearchHit(f"p{n}#0", f"a{n}", title, "2026-03-02", "Globe", None, text, 1.0, 0, len(text))
+            for n, (title, text) in enumerate(zip(["Okafor wins budget vote", "Housing plan"], texts), 1)]
+
+    def step(question, kind):
+        return engine._evidence_step({"query": question, "hits": hits, "frame": Question(question, kind)})
+
+    # A yes/no question that says "how many" is not a number question: no sentence is held to a number.
+    yes_no = step("Did the council say how many homes it will build?", "yes-no")
+    assert yes_no and all(e.typed for e in yes_no)
+    number = step("How many homes will the council build?", "number")
+    assert number and not any(e.typed for e in number)
+    # A name the question asks about is found in a passage's title as well as in its text.
+    question = "What did Okafor say about the budget?"
+    with_titles = {e.sentence: e.score for e in step(question, "any")}
+    without = {e.sentence: e.score for e in engine.scorer.score(question, texts, None, "any")}
+    assert with_titles[texts[0]] == pytest.approx(2 * without[texts[0]])
+    assert with_titles[texts[1]] == pytest.approx(without[texts[1]])
+    assert engine._evidence_step({"query": question, "hits": [], "frame": Question(question, "any")}) == []
+
+
+def test_abstention_is_for_scores_below_the_threshold_not_at_it(fake_settings):
+    signals = {"evidence": 0.5, "dense": 0.5, "lexical": 0.5, "coverage": 0.5, "articles": 2.0}
+    score = _engine(fake_settings).answerable(signals)
+    inputs = {**_inputs("any", [("A", "First.", 1.0, True)]), "signals": signals}
+    assert not _engine(fake_settings, abstain_threshold=score)._weak(inputs)
+    assert _engine(fake_settings, abstain_threshold=score + 1e-9)._weak(inputs)
+    # a number question whose best sentence holds no number is weak whatever its score
+    untyped = {**_inputs("number", [("A", "First.", 1.0, False)]), "signals": signals}
+    assert _engine(fake_settings, abstain_threshold=0.0)._weak(untyped)

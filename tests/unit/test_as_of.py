@@ -162,3 +162,15 @@ def test_the_fallback_keeps_the_outlets_asked_for(fake_settings, corpus):
     assert service.ask(question, as_of="2026-02-10").retrieved == ["wire"]
     answer = service.ask(question, as_of="2026-02-10", sources=["Ostmark Post"])
     assert answer.retrieved == ["bridge-jan"]  # one passage: answer_passages, not search_k
+
+
+def test_newest_first_puts_undated_articles_last(fake_settings, corpus):
+    # An undated report on the same works may be older than any: "latest" reads dated reports newest first
+    # and the undated one after them, never before.
+    (corpus / "undated.md").write_text("---\ntitle: Varlen bridge notes\nsource: Ostmark Post\n---\n\n"
+                                       "Workers on the Varlen river bridge in Ostmark were counted, the town council "
+                                       "said. The Varlen river bridge works went on.\n", encoding="utf-8")
+    service = RagService(fake_settings.model_copy(update={"llm": "extractive", "answer_passages": 4}))
+    service.ingest([corpus])
+    answer = service.ask("What is the latest on the Varlen river bridge workers?")
+    assert answer.retrieved == ["bridge-mar", "bridge-feb", "bridge-jan", "undated"]

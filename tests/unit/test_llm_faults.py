@@ -111,3 +111,34 @@ def test_a_failing_backend_says_what_failed(fake_settings):
     service.ingest([SAMPLE_CORPUS])
     answer = service.ask(TORETSK)
     assert answer.fallback == "the fake backend failed (ConnectionError: backend answered 500)"
+
+
+class VerboseBrokenModel(FakeChatModel):
+    def _reply(self, messages):
+        raise RuntimeError("upstream said: " + "x" * 400)
+
+
+def test_a_backend_error_is_named_in_at_most_160_characters_of_its_message(fake_settings):
+    service = RagService(fake_settings.model_copy(update={"llm": "fake"}), llm=VerboseBrokenModel())
+    service.ingest([SAMPLE_CORPUS])
+    answer = service.ask(TORETSK)
+    message = ("upstream said: " + "x" * 400)[:160]
+    assert answer.fallback == f"the fake backend failed (RuntimeError: {message})"
+    assert "1,400" in answer.answer and answer.citations
+
+
+def test_the_backend_asked_for_is_the_one_made_and_locked(fake_settings, monkeypatch):
+    # No model given to the service: the backend named with the question, not the configured default, is
+    # made and holds the generation lock while it writes.
+    from rag import answer as A
+
+    made, locked = [], []
+    model = FakeChatModel(replies=["Some 1,400 civilians remain in Toretsk [1]."])
+    monkeypatch.setattr(A, "make_llm", lambda settings, backend: made.append(backend) or model)
+    real_lock = A.generation_lock
+    monkeypatch.setattr(A, "generation_lock", lambda backend: locked.append(backend) or real_lock(backend))
+    service = RagService(fake_settings.model_copy(update={"llm": "extractive"}))
+    service.ingest([SAMPLE_CORPUS])
+    answer = service.ask(TORETSK, backend="ollama")
+    assert made == ["ollama"] and locked == ["ollama"]
+    assert answer.backend == "ollama" and answer.fallback is None and "1,400" in answer.answer

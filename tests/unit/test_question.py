@@ -298,3 +298,12 @@ def test_each_part_of_a_question_gets_its_own_search_within_the_dates_asked(fake
     assert any(a.startswith("ferry-") for a in shown) and any(a.startswith("pier-") for a in shown), shown
     within = service.ask(question, since="2026-03-01", until="2026-03-31").retrieved
     assert "pier-new" in within and not {"pier-old", "pier-later"} & set(within), within
+
+
+def test_the_passages_an_outlet_sub_query_adds_come_beside_the_whole_questions_own(fake_settings, tmp_path):
+    service = _crowded_archive(fake_settings, tmp_path)
+    service.settings.answer_passages = 3
+    question = "What did Valley Ledger report about the council and the new ferry timetable?"
+    own = [h.article_id for h in service.search(question, k=3)]
+    shown = service.ask(question).retrieved
+    assert "ledger" in shown and set(own) <= set(shown), (own, shown)
