@@ -6,6 +6,7 @@ NEWSRAG_HOST says otherwise.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -60,6 +61,9 @@ def serve(settings=None, ingest_sample: bool = True) -> None:
         report = service.ingest([SAMPLE_CORPUS])
         print(f"Ingested the sample corpus: {report.added} articles, {report.passages} passages.")
     service.warm_up()
+    # The writer reads the archive's manifest in the background: the server answers at once, and the
+    # first article added does not pay for reading every record (an ingest meanwhile waits for it).
+    threading.Thread(target=service.prime_writer, name="newsrag-prime-writer", daemon=True).start()
     print(f"newsrag on http://{settings.host}:{settings.port}/  (API docs at /docs)")
     uvicorn.run(create_app(settings, service), host=settings.host, port=settings.port, log_level="warning")
 

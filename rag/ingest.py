@@ -211,6 +211,17 @@ class Ingestor:
             self._known = None  # what was written before the error is not known here: read it next time
             raise
 
+    def prime(self) -> None:
+        """Roll back what dead writers left and read the manifest and story index now, as a server does when
+        it starts, so that its first ingest costs what later ones do (reading every record of a large
+        archive takes seconds to minutes; a kept manifest makes adding one article cost that article)."""
+        if self.recover():
+            self.store.bump_version()
+            self._known = None
+        _, _, backfilled = self._manifest_and_stories()
+        if backfilled:
+            self.store.bump_version()  # chained from the version read, so the kept manifest stays trusted
+
     def _manifest_and_stories(self) -> tuple[dict[str, dict], StoryKeeper, bool]:
         """The article manifest and story index (kept from the last ingest when no other writer changed the
         store since); True when loading gave stored articles a story they lacked."""

@@ -77,6 +77,17 @@ class RagService:
         self.embeddings.warm_up()
         self.searcher.sync_keyword_index()
 
+    def prime_writer(self) -> float:
+        """Ready the writer for ingests (Ingestor.prime) under the write lock; an ingest asked for meanwhile
+        waits for it and then starts from what it read. Returns the seconds it took."""
+        started = time.perf_counter()
+        with self._write_lock:
+            self._ingestor.prime()
+            touched = self._ingestor.take_touched()
+            if touched:  # a dead writer's articles were rolled back: out of the keyword index too
+                self.searcher.sync_keyword_index(touched=touched)
+        return time.perf_counter() - started
+
     # --- writing ---------------------------------------------------------------------------------
 
     def ingest(self, paths: Iterable[Path | str], prune: bool = False, progress: ProgressCallback | None = None) -> IngestReport:

@@ -47,6 +47,7 @@ def test_quick_bench_reports_every_headline_figure(tmp_path):
         assert printed[key] > 0, key
     added = details["add_one_article"]
     assert added["found"] and added["second_process_found"] and added["article_passages"] > 0
+    assert added["writer_primed_s"] > 0  # the manifest was read before the article came, as a server does
     assert details["ingest"]["passages_per_s"]["naive"] > 0
     assert details["answer"]["naive"]["answer_chars"] > 0 and details["answer"]["newsrag"]["answer_chars"] > 0
     assert details["stores"]["1k"]["failed"] == 0

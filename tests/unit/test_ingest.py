@@ -118,15 +118,21 @@ def test_long_article_is_written_in_several_batches(fake_settings, tmp_path):
     assert record["passages"] == report.passages == service.passage_count() > 3
 
 
-def test_pending_article_of_a_dead_writer_is_rolled_back(fake_service, corpus):
-    from rag.ingest import article_metadata
+def _leave_pending_article_of_a_dead_writer(service, corpus):
+    """Ingest the corpus, then mark one article pending as a writer that died mid-write leaves it."""
     from rag.documents import load_file
+    from rag.ingest import article_metadata
 
-    fake_service.ingest([corpus])
+    service.ingest([corpus])
     article = next(load_file(corpus / "001_4073937ff637e79c.txt"))
     record = article_metadata(article, "pending", 6)
     record.update(writer_pid=2**22 + 12345)  # no such process
-    fake_service.store.put_article(article.id, record)
+    service.store.put_article(article.id, record)
+    return article
+
+
+def test_pending_article_of_a_dead_writer_is_rolled_back(fake_service, corpus):
+    article = _leave_pending_article_of_a_dead_writer(fake_service, corpus)
     assert article.id not in {d["id"] for d in fake_service.documents()}
     assert all(hit.article_id != article.id for hit in fake_service.search("Sievierodonetsk retreat Stryuk", k=10))
     report = fake_service.ingest([corpus])
@@ -165,13 +171,19 @@ def _count_manifest_reads(service, monkeypatch) -> list[int]:
     return reads
 
 
-def test_a_later_ingest_keeps_the_manifest_and_still_finds_duplicates(fake_service, corpus, tmp_path, monkeypatch):
-    fake_service.ingest([corpus])
-    reads = _count_manifest_reads(fake_service, monkeypatch)
+def _new_article_and_a_copy(corpus, tmp_path):
+    """A folder with one new article and a copy of a stored one under another name."""
     later = tmp_path / "later"
     later.mkdir()
     (later / "fresh.txt").write_text("Grain ships left Odesa on Monday under a new corridor deal.\n", encoding="utf-8")
     shutil.copy(corpus / "002_c0cdd448980c5b23.txt", later / "copy-of-002.txt")
+    return later
+
+
+def test_a_later_ingest_keeps_the_manifest_and_still_finds_duplicates(fake_service, corpus, tmp_path, monkeypatch):
+    fake_service.ingest([corpus])
+    reads = _count_manifest_reads(fake_service, monkeypatch)
+    later = _new_article_and_a_copy(corpus, tmp_path)
     report = fake_service.ingest([later])
     assert reads[0] == 0  # one new article costs no read of every record
     assert report.added == 1
@@ -218,3 +230,45 @@ def test_a_failed_write_makes_the_next_ingest_read_the_manifest_afresh(fake_serv
     assert reads[0] == 1  # what the failed run left is read from the store, not assumed
     assert report.updated == 1  # its pending record was found, so its passages were replaced
     assert fake_service.store.articles(ids=["new"])["new"]["status"] == "complete"
+
+
+def test_a_primed_writer_adds_its_first_article_without_reading_every_record(fake_service, corpus, tmp_path, monkeypatch):
+    from rag.service import RagService
+
+    fake_service.ingest([corpus])
+    server = RagService(fake_service.settings)  # a server starting over the archive
+    server.prime_writer()
+    reads = _count_manifest_reads(server, monkeypatch)
+    later = _new_article_and_a_copy(corpus, tmp_path)
+    report = server.ingest([later])
+    assert reads[0] == 0  # read when primed, not again
+    assert report.added == 1 and [d["duplicate_of"] for d in report.duplicates] == ["002_c0cdd448980c5b23"]
+    assert [h.article_id for h in server.search("grain ships corridor deal Odesa", k=1)] == ["fresh"]
+
+
+def test_priming_rolls_back_what_a_dead_writer_left(fake_service, corpus):
+    from rag.service import RagService
+
+    article = _leave_pending_article_of_a_dead_writer(fake_service, corpus)
+    server = RagService(fake_service.settings)
+    server.prime_writer()
+    assert server.store.articles(ids=[article.id]) == {}
+    assert article.id not in server.keyword.articles() and len(server.keyword.articles()) == 4  # before any search
+    assert not any(r["id"].startswith(article.id) for page in server.store.iter_passages() for r in page)
+    assert all(hit.article_id != article.id for hit in server.search("Sievierodonetsk retreat Stryuk", k=10))
+
+
+def test_the_server_primes_the_writer_in_the_background_and_serves_at_once(fake_settings, monkeypatch):
+    import threading
+
+    import uvicorn
+
+    import app
+    from rag.service import RagService
+
+    primed, served = threading.Event(), []
+    monkeypatch.setattr(RagService, "prime_writer", lambda self: primed.set())
+    monkeypatch.setattr(RagService, "warm_up", lambda self: None)
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: served.append(kwargs))
+    app.serve(fake_settings, ingest_sample=False)
+    assert served and primed.wait(10)
