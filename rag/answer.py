@@ -157,7 +157,8 @@ class AnswerEngine:
         """A follow-up question made standalone; the model's rewrite is kept only if it keeps the
         question's own words, else the names from the last user turn are appended."""
         question, history = inputs["question"], inputs.get("history") or []
-        user_turns = [t.get("content", "") for t in history if t.get("role", "user") == "user"]
+        user_turns = [t.get("content") or "" for t in history if t.get("role", "user") == "user"]
+        user_turns = [turn for turn in user_turns if turn.strip()]  # an empty turn gives no context
         if not user_turns:
             return question
         context = sorted(n for n in names(user_turns[-1]) if n not in question.lower())

@@ -658,3 +658,41 @@ def test_abstention_is_for_scores_below_the_threshold_not_at_it(fake_settings):
     # a number question whose best sentence holds no number is weak whatever its score
     untyped = {**_inputs("number", [("A", "First.", 1.0, False)]), "signals": signals}
     assert _engine(fake_settings, abstain_threshold=0.0)._weak(untyped)
+
+
+def test_the_answer_records_its_question_backend_kind_and_best_evidence(fake_settings, tmp_path):
+    service, _ = service_with(fake_settings, ["Some 1,400 civilians remain in Toretsk [1]."])
+    answer = service.ask(TORETSK)
+    assert (answer.question, answer.backend, answer.kind) == (TORETSK, "fake", "number")
+    assert set(answer.signals) >= {"evidence", "dense", "lexical", "coverage", "articles"}
+    assert answer.evidence == answer.signals["evidence"] > 0
+    assert service.ask(TORETSK, backend="extractive").backend == "extractive"
+    nothing = fake_settings.model_copy(update={"llm": "fake", "data_dir": tmp_path / "empty"})
+    empty = RagService(nothing, llm=FakeChatModel()).ask(TORETSK)
+    assert empty.abstained and empty.evidence == 0.0
+
+
+@pytest.mark.parametrize("kind, typed", [("number", "number"), ("date", "date"), ("person", "person"),
+                                         ("place", "place"), ("yes-no", "any"), ("entity", "any"), ("any", "any")])
+def test_only_number_date_person_and_place_questions_hold_evidence_to_a_type(kind, typed):
+    from rag.answer import AnswerEngine
+    from rag.question import Question
+
+    assert AnswerEngine._typed_kind({"frame": Question("q?", kind)}) == typed
+
+
+@pytest.mark.parametrize("history, expected", [
+    ([{"content": "What happened in Toretsk and Bakhmut?"}], "How many remain in Toretsk? (Bakhmut)"),  # no role: the user's
+    ([{"role": "user", "content": "Toretsk and Bakhmut"}, {"role": "assistant", "content": "Kramatorsk"}],
+     "How many remain in Toretsk? (Bakhmut)"),
+    ([{"role": "user"}, {"role": "user", "content": "  "}], "How many remain in Toretsk?"),  # nothing to add
+])
+def test_a_follow_up_with_the_extractive_backend_takes_names_from_the_last_user_turn(fake_settings, history, expected):
+    from rag.answer import AnswerEngine
+    from vectorstore.embeddings import HashingFakeEmbeddings
+
+    model = FakeChatModel(replies=["A rewrite that drops every word."])
+    engine = AnswerEngine(None, HashingFakeEmbeddings(), fake_settings.model_copy(update={"llm": "fake"}), llm=model)
+    inputs = {"question": "How many remain in Toretsk?", "history": history, "backend": "extractive"}
+    assert engine._rewrite_step(inputs) == expected
+    assert model.calls == 0  # the backend asked for writes nothing, whatever the configured default
