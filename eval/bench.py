@@ -698,7 +698,7 @@ def markdown(result: dict) -> str:
         f"began (keyword index {result['add_one_article']['keyword_index_s']} s of it); a second process serving "
         f"the store found it {result['add_one_article']['second_process_sees_it_s']} s after the ingest returned; "
         f"deleting it took {result['add_one_article']['remove_one_article_s']} s. The server's writer read the "
-        f"archive's manifest at start in {result['add_one_article'].get('writer_primed_s', '?')} s, in the "
+        f"archive's manifest at start in {result['add_one_article']['writer_primed_s']} s, in the "
         "background, before the article came.",
     ]
     return "\n".join(lines)

@@ -202,22 +202,23 @@ class Ingestor:
         started = time.perf_counter()
         embed_before = getattr(self.embeddings, "seconds_encoding", 0.0)
         report = IngestReport()
-        if self.recover():
-            self.store.bump_version()
-            self._known = None  # records were rolled back: read the manifest afresh
+        self._roll_back_dead_writers()
         try:
             return self._ingest_articles(items, prune_roots, report, started, embed_before)
         except BaseException:
             self._known = None  # what was written before the error is not known here: read it next time
             raise
 
+    def _roll_back_dead_writers(self) -> None:
+        if self.recover():
+            self.store.bump_version()
+            self._known = None  # records were rolled back: read the manifest afresh
+
     def prime(self) -> None:
         """Roll back what dead writers left and read the manifest and story index now, as a server does when
         it starts, so that its first ingest costs what later ones do (reading every record of a large
         archive takes seconds to minutes; a kept manifest makes adding one article cost that article)."""
-        if self.recover():
-            self.store.bump_version()
-            self._known = None
+        self._roll_back_dead_writers()
         _, _, backfilled = self._manifest_and_stories()
         if backfilled:
             self.store.bump_version()  # chained from the version read, so the kept manifest stays trusted
