@@ -31,6 +31,27 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.integration)
 
 
+def pytest_collection_finish(session):
+    """Under mutmut, every mutant's tests run in a child forked from a process that has only collected
+    them, so whatever loads lazily is loaded again in every child: spaCy's two pipelines, the imports of
+    gradio, chromadb and datasketch and the tiktoken encoding take 20-25 s there, more than most
+    mutants' tests themselves. Load them once before the forks. mutmut's forkserver collects with MUTANT_UNDER_TEST
+    set; an ordinary run never sets it and loads each of them when a test first needs it."""
+    if not (session.config.option.collectonly and "MUTANT_UNDER_TEST" in os.environ):
+        return
+    import chromadb  # noqa: F401
+    import datasketch  # noqa: F401
+    import gradio  # noqa: F401
+    import tiktoken
+
+    from rag import chunking, text
+
+    tiktoken.get_encoding(chunking.ENCODING)
+    text._tagger()
+    text._recogniser()
+    text.stop_words()
+
+
 _real_connect = socket.socket.connect
 
 
