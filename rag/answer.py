@@ -347,31 +347,37 @@ class AnswerEngine:
     def _yes_no(self, inputs: dict) -> Answer:
         """"Yes" and the evidence for each part when the verifier backs every part of the question with a
         passage of the outlet that part names; otherwise the closest evidence for each part, side by side,
-        with no verdict. (No "No": telling a false part from one the archive does not cover needs a
-        contradiction check the verifier cannot make.)"""
+        with no verdict. A question about which of two reports came first also gets "No" (or "Before"/
+        "After") from the dates of the two reports found; otherwise newsrag never says "No": telling a false
+        part from one the archive does not cover needs a contradiction check the verifier cannot make."""
         frame: Question = inputs["frame"]
         hits: list[SearchHit] = inputs["hits"]
         parts = frame.parts  # a yes/no question always has at least one (rag.question.split_parts)
         passages = [mask_instructions(hit.text) for hit in hits]
-        found: list[tuple[int, Verdict]] = []
-        backed = 0
+        per_part: list[tuple[int, Verdict] | None] = []  # each part's best passage (numbered) and verdict
         for part in parts:
             keys = {source_key(outlet) for outlet in part.outlets}
             numbers = [n for n, hit in enumerate(hits, 1) if not keys or hit.outlet in keys]
-            if not numbers:
-                continue
-            verdict = self.part_verifier.verify(claim_of_part(part), [passages[n - 1] for n in numbers])
-            if verdict.passage is None:  # the part states nothing a passage could back
-                continue
-            backed += verdict.supported
-            found.append((numbers[verdict.passage - 1], verdict))
+            verdict = (self.part_verifier.verify(claim_of_part(part), [passages[n - 1] for n in numbers])
+                       if numbers else None)
+            # A verdict without a passage: the part states nothing a passage could back.
+            per_part.append((numbers[verdict.passage - 1], verdict) if verdict and verdict.passage is not None else None)
+        found = [item for item in per_part if item is not None]
+        backed = sum(verdict.supported for _, verdict in found)
         # How close the question came to a verdict: the weakest part's score (0 for a part with no passage),
         # kept in the answer's signals for the eval.
         weakest = min([v.score for _, v in found] + ([0.0] if len(found) < len(parts) else []))
-        if not backed:  # the archive holds evidence (not weak) but backs no part: quote it, with no verdict
-            result = self._extractive(inputs, None)
-            result.signals["weakest_part"] = weakest
-            return result
+        placed = self._placed(frame, hits, per_part)
+        if frame.order == "before or after" and placed:
+            lead = f"{placed.capitalize()}."
+        elif frame.order and placed and placed != frame.order:
+            lead = "No."  # the dates of the two reports contradict the order asked about, whatever they say
+        elif backed == len(parts) and (not frame.order or placed == frame.order):
+            lead = "Yes."
+        elif backed and not frame.order:
+            lead = PARTLY_BACKED_TEXT
+        else:  # the archive holds evidence (not weak) but backs no part: quote it, with no verdict
+            return self._with_part_signals(self._extractive(inputs, None), weakest, placed)
         quotes, citations, seen = [], [], set()
         for number, verdict in found:
             if (number, verdict.start) in seen:
@@ -382,10 +388,39 @@ class AnswerEngine:
             # one whole passage sentence (a reader, or the eval, can check it word for word).
             quotes += [f"“{' '.join(window[a:b].split())}” [{number}]" for a, b in sentence_spans(window)]
             citations.append(self._citation(hits, number, verdict.start, verdict.end))
-        text = ("Yes. " if backed == len(parts) else PARTLY_BACKED_TEXT + " ") + " ".join(quotes)
-        result = self._base(inputs, answer=text, abstained=False, citations=list({c.n: c for c in citations}.values()))
+        result = self._base(inputs, answer=f"{lead} {' '.join(quotes)}", abstained=False,
+                            citations=list({c.n: c for c in citations}.values()))
+        return self._with_part_signals(result, weakest, placed)
+
+    @staticmethod
+    def _with_part_signals(result: Answer, weakest: float, placed: str | None) -> Answer:
+        """The answer with how close it came to a verdict (the weakest part's score) and, for a question
+        about two reports in time, how their dates placed them, in its signals for the eval and the API."""
         result.signals["weakest_part"] = weakest
+        if placed:
+            result.signals["order_found"] = placed
         return result
+
+    @staticmethod
+    def _placed(frame: Question, hits: list[SearchHit], per_part: list[tuple[int, Verdict] | None]) -> str | None:
+        """For a question about two reports in time: "before" or "after", how the first part's report is
+        dated against the second's. None when either part has no passage of its outlet, when a name the part
+        gives is missing from that passage (it would be another story), when both passages are one article,
+        or when the two are undated or of the same day."""
+        if not frame.order or len(per_part) != 2 or None in per_part:
+            return None
+        reports = [hits[number - 1] for number, _ in per_part]  # type: ignore[misc]
+        for part, hit in zip(frame.parts, reports):
+            outlet_words = {w for outlet in part.outlets for w in normalise(outlet).split()}
+            part_names = names(part.text) - outlet_words
+            if not all(name_present(name, f"{hit.title} {hit.text}") for name in part_names):
+                return None
+        first, second = reports
+        if first.article_id == second.article_id or not first.date or not second.date:
+            return None
+        if first.date[:10] == second.date[:10]:
+            return None
+        return "before" if first.date[:10] < second.date[:10] else "after"
 
     def _with_short_answer(self, inputs: dict, result: Answer) -> Answer:
         """The name a "which company"/"who" question asks for, first and cited ("BYD [2]. “…” [2]").

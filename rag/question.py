@@ -16,9 +16,11 @@ from typing import Literal
 
 from rag.dates import TimeHints, time_hints
 from rag.extractive import answer_type
-from rag.text import names, normalise
+from rag.text import has_negation, names, normalise
 
 Kind = Literal["yes-no", "choice", "number", "date", "person", "place", "entity", "why", "how", "any"]
+# How a question about two reports relates them in time: "Did A ... before B ...?" / "... before or after ...?"
+Order = Literal["before", "after", "before or after"]
 
 _AUXILIARIES = r"(?:does|did|do|is|was|are|were|has|have|had|can|could|will|would|should|might|may)"
 _WH = r"(?:who|whom|whose|what|which|when|where|why|how)"
@@ -41,6 +43,8 @@ class Question:
     names: set[str] = field(default_factory=set)  # names other than the outlets, lower case
     parts: list["Part"] = field(default_factory=list)  # a yes/no question's parts, each to be backed
     hints: TimeHints = field(default_factory=TimeHints)
+    # For "Did A ... before B ...?": how the first part is placed against the second (the two parts).
+    order: Order | None = None
 
 
 @dataclass
@@ -110,19 +114,54 @@ def split_parts(question: str, outlets: Iterable[str]) -> list[Part]:
     return parts
 
 
+# "Did A ... before B ...?" / "Was A ... before or after B ...?": the word that places one report against another.
+_ORDER_WORD = re.compile(r"\s+\b(before or after|before|after)\b\s+", re.IGNORECASE)
+# "Before B ..., did A ...?": the reference report first, then the question about the other one.
+_LEADING_ORDER = re.compile(rf"^\W*(before|after)\s+(?P<ref>.+?),\s*{_AUXILIARIES}\s+(?P<main>.+)$", re.IGNORECASE)
+
+
+def order_parts(question: str, outlets: Iterable[str]) -> tuple[Order, list[Part]] | None:
+    """A yes/no question asking whether one outlet's report came before (or after) another's: the
+    relation and the two parts, the report asked about first, each naming the outlet of the store that
+    carried it. None for any other question: a part without an outlet ("... after November 6, 2023") is
+    a time, not a report, and a negated part ("fail to report ...") is left to the general form."""
+    q = question.strip().rstrip(" ?")
+    lead = _LEADING_ORDER.match(q)
+    if lead:
+        relation, main, reference = lead.group(1), lead.group("main"), lead.group("ref")
+    else:
+        body = re.sub(rf"^\W*{_AUXILIARIES}\s+", "", q, count=1, flags=re.IGNORECASE)
+        if body == q:
+            return None
+        pieces = _ORDER_WORD.split(body, maxsplit=1)
+        if len(pieces) != 3:
+            return None
+        main, relation, reference = pieces
+    store_outlets = list(outlets)
+    parts = [Part(text.strip(" ,"), named_outlets(text, store_outlets)) for text in (main, reference)]
+    if any(not part.outlets or len(part.text.split()) < 3 for part in parts):
+        return None
+    if any(has_negation(part.text) or re.search(r"\bfail(?:s|ed)?\s+to\b", part.text, re.IGNORECASE) for part in parts):
+        return None
+    return relation.lower(), parts  # type: ignore[return-value]
+
+
 def understand(question: str, outlets: Iterable[str] = (), today: date | None = None) -> Question:
     """Read a question: its kind, the store's outlets it names, its other names, its time and its parts."""
     store_outlets = list(outlets)
     named = named_outlets(question, store_outlets)
     outlet_words = {w for outlet in named for w in normalise(outlet).split()}
-    kind = question_kind(question)
+    order = order_parts(question, store_outlets)
+    # "Before Globe said why ..., did ...?" asks whether, not why: a question about two reports in time is yes/no.
+    kind = "yes-no" if order else question_kind(question)
     return Question(
         text=question,
         kind=kind,
         outlets=named,
         names={n for n in names(question) if n not in outlet_words},
-        parts=split_parts(question, store_outlets) if kind == "yes-no" else [],
+        parts=order[1] if order else split_parts(question, store_outlets) if kind == "yes-no" else [],
         hints=time_hints(question, today),
+        order=order[0] if order else None,
     )
 
 

@@ -174,8 +174,9 @@ def is_preamble(sentence: str) -> bool:
 
 
 def is_verdict(sentence: str) -> bool:
-    """A bare "Yes." or "No": a verdict, which no passage can back by itself (the evidence after it must)."""
-    return bool(re.fullmatch(r"\W*(yes|no)\W*", sentence, re.IGNORECASE))
+    """A bare "Yes." or "No" (or "Before."/"After." for which of two reports came first): a verdict, which
+    no passage can back by itself (the evidence after it must)."""
+    return bool(re.fullmatch(r"\W*(yes|no|before|after)\W*", sentence, re.IGNORECASE))
 
 
 def is_bare_answer(claim: str) -> bool:

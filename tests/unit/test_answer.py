@@ -696,3 +696,40 @@ def test_a_follow_up_with_the_extractive_backend_takes_names_from_the_last_user_
     inputs = {"question": "How many remain in Toretsk?", "history": history, "backend": "extractive"}
     assert engine._rewrite_step(inputs) == expected
     assert model.calls == 0  # the backend asked for writes nothing, whatever the configured default
+
+
+def _padded(length: int) -> str:
+    """A rewrite that keeps the question's words, `length` characters long."""
+    return ("How many remain in Toretsk" + " now" * 60)[: length - 1] + "?"
+
+
+TOWNS = [{"role": "user", "content": "What happened in Toretsk and Bakhmut?"}]
+
+
+@pytest.mark.parametrize("question, history, reply, expected", [
+    # half of the question's own words kept (2 of 4) is enough; one of three is not
+    ("How many civilians remain in Toretsk?", TOWNS, "Toretsk: how many now?", "Toretsk: how many now?"),
+    ("How many remain in Toretsk?", TOWNS, "What about Toretsk today?", "How many remain in Toretsk? (Bakhmut)"),
+    # a rewrite must be shorter than four times the question plus 80 characters (27 -> 188)
+    ("How many remain in Toretsk?", TOWNS, _padded(187), _padded(187)),
+    ("How many remain in Toretsk?", TOWNS, _padded(188), "How many remain in Toretsk? (Bakhmut)"),
+    # a question with names of its own need not pick up the conversation's
+    ("How many remain in Toretsk?", TOWNS, "How many people remain in Toretsk?", "How many people remain in Toretsk?"),
+    # a question without names, in a conversation that gives none either
+    ("And how many remain there?", [{"content": "what next?"}], "How many remain there now?", "How many remain there now?"),
+    # an empty reply is no rewrite: the last user turn is added as it is when it has no names
+    ("And then?", [{"content": "what next?"}], "", "And then? (what next?)"),
+    # a rejected rewrite: the last user turn's names, title-cased and in order
+    ("How many remain in Toretsk?", [{"content": "What happened in Toretsk, Bakhmut and Kramatorsk?"}],
+     "Something else entirely.", "How many remain in Toretsk? (Bakhmut, Kramatorsk)"),
+    ("How many remain in Toretsk?", [{"content": "Toretsk news"}, {"content": "Bakhmut news"}, {"content": "what next?"}],
+     "Unrelated.", "How many remain in Toretsk? (what next?)"),
+])
+def test_the_models_rewrite_is_kept_only_when_it_keeps_the_question(fake_settings, question, history, reply, expected):
+    from rag.answer import AnswerEngine
+    from vectorstore.embeddings import HashingFakeEmbeddings
+
+    model = FakeChatModel(replies=[reply])
+    engine = AnswerEngine(None, HashingFakeEmbeddings(), fake_settings.model_copy(update={"llm": "fake"}), llm=model)
+    assert engine._rewrite_step({"question": question, "history": history, "backend": "fake"}) == expected
+    assert model.calls == 1

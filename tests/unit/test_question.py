@@ -307,3 +307,113 @@ def test_the_passages_an_outlet_sub_query_adds_come_beside_the_whole_questions_o
     own = [h.article_id for h in service.search(question, k=3)]
     shown = service.ask(question).retrieved
     assert "ledger" in shown and set(own) <= set(shown), (own, shown)
+
+
+# --- which of two reports came first --------------------------------------------------------------
+
+@pytest.mark.parametrize("question, order, texts", [
+    ("Did Ridge Weekly report that the mill closed before Globe reported that 40 jobs were lost?", "before",
+     ["Ridge Weekly report that the mill closed", "Globe reported that 40 jobs were lost"]),
+    ("Was the mill closure reported by Ridge Weekly after Globe reported the job losses?", "after",
+     ["the mill closure reported by Ridge Weekly", "Globe reported the job losses"]),
+    ("Was the mill closure reported by Ridge Weekly before or after Globe reported the job losses?", "before or after",
+     ["the mill closure reported by Ridge Weekly", "Globe reported the job losses"]),
+    # the reference report first: "Before B, did A?" places A against B
+    ("Before Globe reported on the job losses on March 6, 2026, did Ridge Weekly report that the mill closed?", "before",
+     ["Ridge Weekly report that the mill closed", "Globe reported on the job losses on March 6, 2026"]),
+    # a wh-word in the reference report does not make it a why-question
+    ("Before Globe reported why the mill closed, did Ridge Weekly report that 40 jobs were lost?", "before",
+     ["Ridge Weekly report that 40 jobs were lost", "Globe reported why the mill closed"]),
+])
+def test_a_question_about_two_reports_in_time_has_the_two_as_its_parts(question, order, texts):
+    frame = understand(question, OUTLETS)
+    assert frame.kind == "yes-no" and frame.order == order
+    assert [p.text for p in frame.parts] == texts
+    assert [p.outlets for p in frame.parts] == [["Ridge Weekly"], ["Globe"]]
+
+
+@pytest.mark.parametrize("question", [
+    "Did Ridge Weekly change its account of the mill after March 6, 2026?",  # a time, not a second report
+    "Did Ridge Weekly fail to report that the mill closed before Globe reported the job losses?",  # negated
+    "Did Ridge Weekly not report the mill closure before Globe reported the job losses?",
+    "Did Ridge Weekly report that the mill closed before Globe did?",  # too short to be a report
+    "After the report by Globe on May 2, which mill did Ridge Weekly say closed?",  # not a yes/no question
+    "Ridge Weekly reported the closure before Globe reported the job losses, did it?",  # no auxiliary first
+])
+def test_other_questions_are_not_read_as_two_reports_in_time(question):
+    assert understand(question, OUTLETS).order is None
+
+
+_MILL = "that the Brennock paper mill closed in March"
+_JOBS = "that Castelline Group confirmed that 40 jobs were lost"
+
+
+@pytest.mark.parametrize("question, lead", [
+    (f"Did Ridge Weekly report {_MILL} before Globe reported {_JOBS}?", "Yes."),  # 03-04 before 03-06
+    (f"Did Globe report {_JOBS} before Ridge Weekly reported {_MILL}?", "No."),
+    (f"Did Globe report {_JOBS} after Ridge Weekly reported {_MILL}?", "Yes."),
+    (f"Did Ridge Weekly report {_MILL} after Globe reported {_JOBS}?", "No."),
+    (f"Was it reported by Ridge Weekly {_MILL} before or after Globe reported {_JOBS}?", "Before."),
+    (f"Was it reported by Globe {_JOBS} before or after Ridge Weekly reported {_MILL}?", "After."),
+    (f"Before Globe reported {_JOBS}, did Ridge Weekly report {_MILL}?", "Yes."),
+])
+def test_which_of_two_reports_came_first_is_read_from_their_dates(archive, question, lead):
+    answer = archive.ask(question)
+    assert answer.answer.split(" ")[0] == lead and not answer.abstained
+    assert {c.article_id for c in answer.citations} == {"mill-ridge", "mill-globe"}
+    assert {text for text, _ in _quotes(answer)} == {
+        "The Brennock paper mill closed in March after 80 years.",
+        "Castelline Group confirmed that 40 jobs were lost when the Brennock mill shut."}
+
+
+def test_a_right_order_with_a_part_not_backed_is_no_yes(archive):
+    # the dates are in the order asked, but Globe never reports 90 jobs: no "Yes", and no "No" either
+    answer = archive.ask(f"Did Ridge Weekly report {_MILL} before Globe reported that Castelline Group confirmed "
+                         "that 90 jobs were lost?")
+    assert not answer.answer.startswith(("Yes", "No")) and not answer.abstained
+    assert answer.signals["order_found"] == "before"
+
+
+def test_the_order_verdict_is_given_in_a_store_whose_sentences_back_no_part(archive):
+    # "No." rests on the dates of the two reports, not on the verifier backing what they say
+    answer = archive.ask("Did Globe report the Brennock job cuts confirmed by Castelline Group before Ridge Weekly "
+                         "reported the closing of the Brennock mill?")
+    assert answer.answer.startswith("No. ") and answer.signals["order_found"] == "after"
+
+
+def _hit(article_id: str, day: str | None, text: str, title: str = "") -> "SearchHit":
+    from rag.retrieval import SearchHit
+
+    return SearchHit(passage_id=f"{article_id}#0", article_id=article_id, title=title, date=day, source="Globe",
+                     url=None, text=text, score=1.0, start=0, end=len(text))
+
+
+def _placed(hits, per_part=None, question=f"Did Ridge Weekly report the Brennock closure before Globe reported "
+                                          f"the Castelline job cuts?"):
+    from rag.answer import AnswerEngine
+    from rag.verify import Verdict
+
+    frame = understand(question, OUTLETS)
+    per_part = per_part or [(1, Verdict(True, 0.9, passage=1)), (2, Verdict(True, 0.9, passage=1))]
+    return AnswerEngine._placed(frame, hits, per_part)
+
+
+def test_the_order_of_two_reports_needs_two_dated_articles_of_different_days_naming_what_each_part_names():
+    ridge, globe = "The Brennock mill closed.", "Castelline cut jobs."
+    assert _placed([_hit("a", "2026-03-04", ridge), _hit("b", "2026-03-06T09:00:00", globe)]) == "before"
+    assert _placed([_hit("a", "2026-03-08", ridge), _hit("b", "2026-03-06", globe)]) == "after"
+    assert _placed([_hit("a", "2026-03-06T08:00:00", ridge), _hit("b", "2026-03-06T20:00:00", globe)]) is None  # one day
+    assert _placed([_hit("a", None, ridge), _hit("b", "2026-03-06", globe)]) is None
+    assert _placed([_hit("a", "2026-03-04", ridge), _hit("b", None, globe)]) is None
+    assert _placed([_hit("a", "2026-03-04", ridge), _hit("a", "2026-03-06", globe)]) is None  # one article
+    # a name of the part missing from its report's passage and title: another story
+    assert _placed([_hit("a", "2026-03-04", "The mill closed."), _hit("b", "2026-03-06", globe)]) is None
+    assert _placed([_hit("a", "2026-03-04", "The mill closed.", title="Brennock"), _hit("b", "2026-03-06", globe)]) == "before"
+    assert _placed([_hit("a", "2026-03-04", ridge), _hit("b", "2026-03-06", "Jobs were cut.")]) is None
+    # a part with no passage of its outlet, or a question about no order
+    from rag.verify import Verdict
+
+    hits = [_hit("a", "2026-03-04", ridge), _hit("b", "2026-03-06", globe)]
+    assert _placed(hits, per_part=[(1, Verdict(True, 0.9, passage=1)), None]) is None
+    assert _placed(hits, question="Did Ridge Weekly report the Brennock closure, while Globe reported the "
+                                  "Castelline job cuts?") is None

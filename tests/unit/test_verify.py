@@ -286,9 +286,15 @@ def test_a_bare_name_the_passage_lacks_still_fails():
     assert not verdict.supported and verdict.missing == ["antwerp"]
 
 
-def test_a_verdict_word_is_not_checkable():
-    verdict = ClaimVerifier(POLICY, HashingFakeEmbeddings()).verify("Yes.", [PASSAGE])
+@pytest.mark.parametrize("word", ["Yes.", "no", "Before.", "After."])
+def test_a_verdict_word_is_not_checkable(word):
+    verdict = ClaimVerifier(POLICY, HashingFakeEmbeddings()).verify(word, [PASSAGE])
     assert not verdict.checkable
+
+
+def test_a_verdict_word_inside_a_sentence_is_checked():
+    verdict = ClaimVerifier(POLICY, HashingFakeEmbeddings()).verify("Before the strike ended.", [PASSAGE])
+    assert verdict.checkable
 
 
 def test_a_refused_passage_does_not_stop_the_search(verifier):
