@@ -61,16 +61,34 @@ def named_outlets(question: str, outlets: Iterable[str]) -> list[str]:
     text = normalise(question)
     found: list[tuple[int, str]] = []
     for outlet in outlets:
-        if not outlet or not outlet.strip():
-            continue
-        key = normalise(outlet).strip()
-        variants = {key, re.sub(r"^the\s+", "", key)}
-        variants |= {v.split(" | ")[0].strip() for v in list(variants) if " | " in v}  # "Cnbc | World ..."
-        positions = [m.start() for v in variants if len(v) >= 3
-                     for m in re.finditer(rf"(?<![\w]){re.escape(v)}(?![\w])", text)]
-        if positions:
-            found.append((min(positions), outlet))
+        spans = _mentions(text, outlet)
+        if spans:
+            found.append((min(spans)[0], outlet))
     return [outlet for _, outlet in sorted(found)]
+
+
+def _mentions(text: str, outlet: str) -> list[tuple[int, int]]:
+    """Where the (normalised) text names the outlet as whole words: its name with or without "The", or the
+    part before " | " ("Cnbc | World Business News Leader" is "Cnbc")."""
+    if not outlet or not outlet.strip():
+        return []
+    key = normalise(outlet).strip()
+    variants = {key, re.sub(r"^the\s+", "", key)}
+    variants |= {v.split(" | ")[0].strip() for v in list(variants) if " | " in v}
+    return [m.span() for v in variants if len(v) >= 3 for m in re.finditer(rf"(?<![\w]){re.escape(v)}(?![\w])", text)]
+
+
+def _names_its_reporter(reference: str, outlets: list[str]) -> bool:
+    """Is the second part of "A ... before B ..." a report, i.e. does it open with its outlet ("The Verge
+    discussed ...", "the report by The Age on ...") or end with it ("... was reported by The Age")? An
+    outlet in the middle ("an injury similar to how Globe reports ...") means the "before"/"after" was
+    inside the first part's own words."""
+    text = normalise(reference).strip(" '\"‘’“”.,")
+    for outlet in outlets:
+        for start, end in _mentions(text, outlet):
+            if len(text[:start].split()) <= 3 or not text[end:].strip(" '\"‘’“”.,"):
+                return True
+    return False
 
 
 def question_kind(question: str) -> Kind:
@@ -140,6 +158,8 @@ def order_parts(question: str, outlets: Iterable[str]) -> tuple[Order, list[Part
     store_outlets = list(outlets)
     parts = [Part(text.strip(" ,"), named_outlets(text, store_outlets)) for text in (main, reference)]
     if any(not part.outlets or len(part.text.split()) < 3 for part in parts):
+        return None
+    if not _names_its_reporter(parts[1].text, parts[1].outlets):
         return None
     if any(has_negation(part.text) or re.search(r"\bfail(?:s|ed)?\s+to\b", part.text, re.IGNORECASE) for part in parts):
         return None

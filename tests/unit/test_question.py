@@ -324,6 +324,11 @@ def test_the_passages_an_outlet_sub_query_adds_come_beside_the_whole_questions_o
     # a wh-word in the reference report does not make it a why-question
     ("Before Globe reported why the mill closed, did Ridge Weekly report that 40 jobs were lost?", "before",
      ["Ridge Weekly report that 40 jobs were lost", "Globe reported why the mill closed"]),
+    # the second report named at its end, in the passive
+    ("Did Ridge Weekly report that the mill closed before the job losses were reported by 'Globe'?", "before",
+     ["Ridge Weekly report that the mill closed", "the job losses were reported by 'Globe'"]),
+    ("Did Ridge Weekly say the mill closed after the report by Globe on the job losses?", "after",
+     ["Ridge Weekly say the mill closed", "the report by Globe on the job losses"]),
 ])
 def test_a_question_about_two_reports_in_time_has_the_two_as_its_parts(question, order, texts):
     frame = understand(question, OUTLETS)
@@ -339,6 +344,8 @@ def test_a_question_about_two_reports_in_time_has_the_two_as_its_parts(question,
     "Did Ridge Weekly report that the mill closed before Globe did?",  # too short to be a report
     "After the report by Globe on May 2, which mill did Ridge Weekly say closed?",  # not a yes/no question
     "Ridge Weekly reported the closure before Globe reported the job losses, did it?",  # no auxiliary first
+    # "after" inside the first part's own words: the second part names its outlet neither first nor last
+    "Does Ridge Weekly mention the striker's return after an injury similar to how Globe reports on the keeper?",
 ])
 def test_other_questions_are_not_read_as_two_reports_in_time(question):
     assert understand(question, OUTLETS).order is None
