@@ -29,7 +29,7 @@ import numpy as np
 from eval.claims import part_of
 from rag.config import ABSTENTION_FILE
 
-SIGNALS = ("evidence", "dense", "lexical", "coverage")
+SIGNALS = ("evidence", "dense", "lexical", "coverage", "named")
 
 
 def load_rows(path: Path) -> list[dict]:
@@ -59,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="results.jsonl of an eval run made with NEWSRAG_ANSWER__ABSTAIN_THRESHOLD=0 to fit on (repeatable).")
     parser.add_argument("--check", action="append", default=[], type=Path,
                         help="results.jsonl of such a run to report on only (repeatable).")
+    parser.add_argument("--exclude", action="append", default=[], type=Path,
+                        help="results.jsonl of a run whose questions are kept out of the fit (e.g. the sample whose "
+                        "figure is reported); they are reported apart as 'held out' (repeatable).")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
 
@@ -66,7 +69,16 @@ def main(argv: list[str] | None = None) -> int:
 
     datasets = {str(path): load_rows(path) for path in args.results}
     checks = {str(path): load_rows(path) for path in args.check}
-    split = lambda rows: {part: [r for r in rows if part_of(r["id"]) == part] for part in ("calibration", "report")}
+    held = {json.loads(line)["id"] for path in args.exclude
+            for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()}
+
+    def split(rows: list[dict]) -> dict[str, list[dict]]:
+        parts = {"calibration": [r for r in rows if part_of(r["id"]) == "calibration" and r["id"] not in held],
+                 "report": [r for r in rows if part_of(r["id"]) == "report"]}
+        if any(r["id"] in held for r in rows):
+            parts["held out"] = [r for r in rows if r["id"] in held]
+        return parts
+
     halves = {name: split(rows) for name, rows in datasets.items()}
     fit_rows = [r for h in halves.values() for r in h["calibration"] if not r["abstained"]]
     weights = []

@@ -102,10 +102,11 @@ def format_passages(hits: list[SearchHit]) -> str:
 
 def evidence_signals(question: str, evidence: list[Evidence], hits: list[SearchHit]) -> dict[str, float]:
     """How much the shown passages say about the question: the best sentence's score, dense similarity and
-    word share, and the share of the question's content words that the best sentences of up to three
-    different articles hold between them (a multi-part question is rarely answered by one sentence)."""
+    word share, the share of the question's content words that the best sentences of up to three
+    different articles hold between them (a multi-part question is rarely answered by one sentence), and
+    the share of the names and numbers the question gives that the passages give too (`named`)."""
     if not evidence:
-        return {"evidence": 0.0, "dense": 0.0, "lexical": 0.0, "coverage": 0.0, "articles": 0.0}
+        return {"evidence": 0.0, "dense": 0.0, "lexical": 0.0, "coverage": 0.0, "articles": 0.0, "named": 0.0}
     terms = content_terms(question)
     covered: set[str] = set()
     articles: list[str] = []
@@ -118,7 +119,37 @@ def evidence_signals(question: str, evidence: list[Evidence], hits: list[SearchH
         if len(articles) == 3:
             break
     return {"evidence": evidence[0].score, "dense": evidence[0].dense, "lexical": evidence[0].lexical,
-            "coverage": len(covered) / len(terms) if terms else 0.0, "articles": float(len({h.article_id for h in hits}))}
+            "coverage": len(covered) / len(terms) if terms else 0.0, "articles": float(len({h.article_id for h in hits})),
+            "named": named_share(question, hits)}
+
+
+def named_share(question: str, hits: list[SearchHit]) -> float:
+    """The share of the names and numbers a question gives that the shown passages give too, in their
+    text, title, outlet or date; 1.0 for a question that gives none. A question about something the
+    archive does not hold usually names it: a person, a place, a year no passage mentions. The question's
+    first word is not looked for: it is far more often a question word, verb or preposition than a name,
+    and the tagger takes some of those for names ("Considering", "Despite")."""
+    first = re.match(r"\W*([^\W_][\w'’-]*)", question)
+    wanted_names = names(question) - ({normalise(first.group(1))} if first else set())
+    wanted_numbers = number_values(question)
+    if not wanted_names and not wanted_numbers:
+        return 1.0
+    shown = " ".join(f"{hit.title} {hit.text} {hit.source or ''} {_spelled_date(hit.date)}" for hit in hits)
+    found = sum(name_present(name, shown) for name in wanted_names) + len(wanted_numbers & number_values(shown))
+    return found / (len(wanted_names) + len(wanted_numbers))
+
+
+def _spelled_date(value: str | None) -> str:
+    """'2023-10-10' as 'October 10, 2023' (a partial date as far as it goes), so that the day and year a
+    question gives are found in the passage's date."""
+    if not value:
+        return ""
+    parts = value[:10].split("-")
+    try:
+        day = date(int(parts[0]), int(parts[1]) if len(parts) > 1 else 1, int(parts[2]) if len(parts) > 2 else 1)
+    except (ValueError, IndexError):
+        return ""
+    return {1: f"{day.year}", 2: f"{day:%B} {day.year}"}.get(len(parts), f"{day:%B} {day.day}, {day.year}")
 
 
 def format_history(history: list[dict]) -> str:

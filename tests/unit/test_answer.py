@@ -590,7 +590,7 @@ def test_evidence_signals_in_full():
     from rag.retrieval import SearchHit
 
     assert evidence_signals("Who reopened the quay?", [], []) == {
-        "evidence": 0.0, "dense": 0.0, "lexical": 0.0, "coverage": 0.0, "articles": 0.0}
+        "evidence": 0.0, "dense": 0.0, "lexical": 0.0, "coverage": 0.0, "articles": 0.0, "named": 0.0}
     texts = ["The quay reopened.", "Crews repaired the quay for its return.", "Tolls rose.", "Ferries sailed.",
              "Travel will return."]
     hits = [SearchHit(f"{a}#0", a, a, None, None, None, t, 1.0, 0, len(t)) for a, t in zip("aabcd", texts)]
@@ -600,7 +600,49 @@ def test_evidence_signals_in_full():
     # terms: repair, reopen, quay, toll, ferri, return. The best sentences of up to three different articles
     # count: a's first (reopen, quay), b's (toll), c's (ferri); a's second passage (repair, return) is passed over
     # and d's sentence ("return") is the fourth article's
-    assert signals == {"evidence": 0.8, "dense": 0.7, "lexical": 0.4, "coverage": 4 / 6, "articles": 4.0}
+    assert signals == {"evidence": 0.8, "dense": 0.7, "lexical": 0.4, "coverage": 4 / 6, "articles": 4.0, "named": 1.0}
+    # the names the question gives, looked for in the passages shown
+    assert evidence_signals("Did Okafor say the quay reopened?", evidence, hits)["named"] == 0.0
+    okafor = [SearchHit("e#0", "e", "e", None, None, None, "Okafor said the quay reopened.", 1.0, 0, 30)]
+    assert evidence_signals("Did Okafor say the quay reopened?", evidence[:1], okafor)["named"] == 1.0
+
+
+@pytest.mark.parametrize("question, texts, share", [
+    # a person and a year: both given, one given, none given
+    ("What did Amara Okafor say in 2019?", ["Amara Okafor spoke in 2019."], 1.0),
+    ("What did Amara Okafor say in 2019?", ["Amara Okafor spoke in 2021."], 2 / 3),
+    ("What did Amara Okafor say in 2019?", ["The minister spoke."], 0.0),
+    # a question that names nothing and gives no number is not held to anything
+    ("What did the minister say about the budget?", ["Tolls rose."], 1.0),
+    # a number written in words is the same number; a name is a whole word ("Oman" is not in "woman")
+    ("Why did Oman cut fourteen hundred jobs?", ["A woman said 1,400 jobs went."], 1 / 2),
+    # the first word is not looked for, however the tagger reads it
+    ("Considering the budget, what did Okafor say?", ["Okafor spoke."], 1.0),
+    ("Okafor said what about the budget?", ["The minister spoke."], 1.0),
+    # an outlet is a name like any other
+    ("What did Okafor tell Reuters?", ["She spoke on Monday."], 0.0),
+])
+def test_named_share(question, texts, share):
+    from rag.answer import named_share
+    from rag.retrieval import SearchHit
+
+    hits = [SearchHit(f"a{n}#0", f"a{n}", "Budget talks", None, None, None, t, 1.0, 0, len(t)) for n, t in enumerate(texts)]
+    assert named_share(question, hits) == pytest.approx(share)
+
+
+def test_named_share_reads_titles_outlets_and_dates():
+    from rag.answer import _spelled_date, named_share
+    from rag.retrieval import SearchHit
+
+    hit = SearchHit("a#0", "a", "Okafor quits", "2023-10-10", "Reuters", None, "She left the post.", 1.0, 0, 18)
+    assert named_share("Did Okafor quit?", [hit]) == 1.0  # the title names her
+    assert named_share("What did Okafor tell Reuters?", [hit]) == 1.0  # the passage's outlet is Reuters
+    assert named_share("What did Okafor tell the Globe?", [hit]) == 1 / 2
+    # the day and year of a question are found in the passage's date
+    assert named_share("What did Okafor say on October 10, 2023?", [hit]) == 1.0
+    assert named_share("What did Okafor say on October 11, 2023?", [hit]) == 2 / 3
+    assert [_spelled_date(d) for d in ("2023-10-10", "2023-10", "2023", None, "", "n.d.", "2023-13-01")] == [
+        "October 10, 2023", "October 2023", "2023", "", "", "", ""]
 
 
 def test_the_answerable_score_ignores_signals_it_has_no_weight_for_and_is_clamped(fake_settings):

@@ -1,0 +1,42 @@
+"""eval/calibrate_abstention.py: the abstention score fitted on one half of the questions, reported on the other."""
+
+from __future__ import annotations
+
+import json
+
+from eval.calibrate_abstention import main
+from eval.claims import part_of
+
+
+def _rows(n: int) -> list[dict]:
+    rows = []
+    for i in range(n):
+        answerable = i % 2 == 0
+        signals = {"evidence": 0.8 if answerable else 0.2, "dense": 0.5, "lexical": 0.5, "coverage": 0.5,
+                   "named": 1.0 if answerable else 0.5 + (i % 3) / 10}
+        rows.append({"id": f"q-{i}", "gold": ["x"] if answerable else [], "abstained": False, "signals": signals,
+                     "scores": {"accuracy": 1.0 if answerable else None}})
+    return rows
+
+
+def test_questions_of_an_excluded_run_are_kept_out_of_the_fit_and_reported_apart(tmp_path, capsys):
+    rows = _rows(80)
+    results = tmp_path / "results.jsonl"
+    results.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    sample = tmp_path / "sample.jsonl"
+    held = [r for r in rows if part_of(r["id"]) == "calibration"][:10]
+    sample.write_text("".join(json.dumps({"id": r["id"]}) + "\n" for r in held))
+
+    assert main(["--results", str(results)]) == 0
+    everything = json.loads(capsys.readouterr().out)
+    assert main(["--results", str(results), "--exclude", str(sample)]) == 0
+    kept_out = json.loads(capsys.readouterr().out)
+
+    calibration = sum(part_of(r["id"]) == "calibration" for r in rows)
+    figures, figures_all = kept_out["figures"][str(results)], everything["figures"][str(results)]
+    assert figures_all["calibration"]["n"] == calibration and "held out" not in figures_all
+    assert figures["calibration"]["n"] == calibration - 10
+    assert figures["held out"]["n"] == 10
+    assert figures["report"]["n"] == figures_all["report"]["n"] == len(rows) - calibration
+    # the named signal is one of those fitted
+    assert set(kept_out["weights"]) == {"evidence", "dense", "lexical", "coverage", "named"}
