@@ -4,7 +4,8 @@ other half.
 
     NEWSRAG_ANSWER__ABSTAIN_THRESHOLD=0 newsrag eval --dataset multihop.jsonl --corpus multihop --llm extractive --out runs/mh0
     NEWSRAG_ANSWER__ABSTAIN_THRESHOLD=0 newsrag eval --dataset squad.jsonl --corpus squad --llm extractive --out runs/sq0
-    python -m eval.calibrate_abstention --results runs/mh0/results.jsonl --check runs/sq0/results.jsonl [--write]
+    python -m eval.calibrate_abstention --results runs/mh0/results.jsonl --check runs/sq0/results.jsonl \
+        [--exclude runs/squad/results.jsonl] [--write]
 
 With the threshold at 0 newsrag answers every question it can (it still abstains when the evidence holds
 no number for a "how many" question, or backs no part of a yes/no one); each row then records the
@@ -12,7 +13,8 @@ evidence signals and whether the answer was right. The label is whether the arch
 at all (a gold answer exists). Questions go to the calibration or report half by a hash of their id
 (eval/claims.part_of). The weights are fitted on the calibration half of the --results datasets, and the
 threshold maximises there the mean of answerable accuracy and abstention on unanswerable questions,
-averaged over those datasets; --check datasets are only reported. (SQuAD 2.0 is a check, not a fit: its
+averaged over those datasets; --check datasets are only reported, and the questions of an --exclude run
+(a sample whose figure is reported elsewhere) are left out of the fit and reported apart. (SQuAD 2.0 is a check, not a fit: its
 unanswerable questions are written to match their paragraph, and the evidence signals cannot tell them
 apart, AUC 0.48-0.62, so fitting on them only blurs the weights.)
 """
