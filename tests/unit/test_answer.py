@@ -641,8 +641,23 @@ def test_named_share_reads_titles_outlets_and_dates():
     # the day and year of a question are found in the passage's date
     assert named_share("What did Okafor say on October 10, 2023?", [hit]) == 1.0
     assert named_share("What did Okafor say on October 11, 2023?", [hit]) == 2 / 3
-    assert [_spelled_date(d) for d in ("2023-10-10", "2023-10", "2023", None, "", "n.d.", "2023-13-01")] == [
-        "October 10, 2023", "October 2023", "2023", "", "", "", ""]
+    assert [_spelled_date(d) for d in ("2023-10-10", "2023-10-10T09:30:00+00:00", "2023-10", "2023", None, "", "n.d.",
+                                       "2023-13-01")] == ["October 10, 2023", "October 10, 2023", "October 2023", "2023",
+                                                          "", "", "", ""]
+    # a question with no word at all names nothing
+    assert named_share("???", [hit]) == 1.0
+    # each passage is read on its own: an undated passage's end does not run into the next one's title
+    undated = SearchHit("b#0", "b", "Budget", None, None, None, "Tolls rose.", 1.0, 0, 11)
+    assert named_share("Did Okafor quit?", [undated, hit]) == 1.0
+
+
+def test_coverage_is_zero_for_a_question_without_content_words():
+    from rag.answer import evidence_signals
+    from rag.extractive import Evidence
+    from rag.retrieval import SearchHit
+
+    hits = [SearchHit("a#0", "a", "a", None, None, None, "It is.", 1.0, 0, 6)]
+    assert evidence_signals("Is it?", [Evidence(1, "It is.", 0, 6, 0.5, False, 0.1, 0.2)], hits)["coverage"] == 0.0
 
 
 def test_the_answerable_score_ignores_signals_it_has_no_weight_for_and_is_clamped(fake_settings):
