@@ -37,6 +37,8 @@ def test_supported_model_answer_is_kept_with_its_citation(fake_settings):
     assert set(data) >= {"answer", "abstained", "citations", "dropped", "timings"}
     assert set(data["citations"][0]) >= {"n", "article_id", "title", "date", "source", "quote", "text"}
     assert set(data["timings"]) >= {"retrieve_s", "generate_s"}
+    # the time to retrieve is measured from the question's arrival, and is part of the answer's time
+    assert 0.0 < answer.timings["retrieve_s"] < 60.0 and answer.timings["generate_s"] > 0.0
 
 
 def test_invented_number_never_reaches_the_user(fake_settings):
@@ -790,3 +792,11 @@ def test_the_models_rewrite_is_kept_only_when_it_keeps_the_question(fake_setting
     engine = AnswerEngine(None, HashingFakeEmbeddings(), fake_settings.model_copy(update={"llm": "fake"}), llm=model)
     assert engine._rewrite_step({"question": question, "history": history, "backend": "fake"}) == expected
     assert model.calls == 1
+
+
+@pytest.mark.parametrize("question", ["", "   ", None])
+def test_an_empty_question_is_refused_with_one_sentence(fake_settings, question):
+    service, _ = service_with(fake_settings)
+    with pytest.raises(ValueError) as refused:
+        service.ask(question)
+    assert str(refused.value) == "The question is empty; ask something about the archive."

@@ -424,3 +424,26 @@ def test_the_order_of_two_reports_needs_two_dated_articles_of_different_days_nam
     assert _placed(hits, per_part=[(1, Verdict(True, 0.9, passage=1)), None]) is None
     assert _placed(hits, question="Did Ridge Weekly report the Brennock closure, while Globe reported the "
                                   "Castelline job cuts?") is None
+
+
+def test_the_part_threshold_decides_whether_a_part_is_backed(fake_settings, tmp_path):
+    question = ("Does the Ridge Weekly article say that the Brennock paper mill closed in March, while Globe reports "
+                "that Castelline Group confirmed that 40 jobs were lost?")
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    backed = _archive_of(fake_settings, tmp_path / "a", ARTICLES).ask(question)
+    assert backed.answer.startswith("Yes. ") and backed.signals["weakest_part"] < 0.999  # parts are not whole sentences
+    strict = fake_settings.model_copy(update={"data_dir": tmp_path / "b" / "store", "answer":
+                                              fake_settings.answer.model_copy(update={"part_threshold": 0.999})})
+    held = _archive_of(strict, tmp_path / "b", ARTICLES).ask(question)
+    # the same scores, held to the stricter threshold: no part is backed, so no "Yes"
+    assert held.signals["weakest_part"] == backed.signals["weakest_part"]
+    assert not held.answer.startswith("Yes") and not held.abstained
+
+
+def test_reports_of_the_same_day_give_no_order_and_no_yes(fake_settings, tmp_path):
+    # both parts are backed, but the two reports are dated the same day: which came first is not known
+    same_day = [(a, o, "2026-03-06" if a.startswith("mill") else d, t, b) for a, o, d, t, b in ARTICLES]
+    answer = _archive_of(fake_settings, tmp_path, same_day).ask(
+        f"Did Ridge Weekly report {_MILL} before Globe reported {_JOBS}?")
+    assert "order_found" not in answer.signals and answer.signals["weakest_part"] >= fake_settings.answer.part_threshold
+    assert not answer.answer.startswith(("Yes", "No", "Before", "After")) and not answer.abstained
