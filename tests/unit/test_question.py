@@ -430,8 +430,15 @@ def test_the_part_threshold_decides_whether_a_part_is_backed(fake_settings, tmp_
     question = ("Does the Ridge Weekly article say that the Brennock paper mill closed in March, while Globe reports "
                 "that Castelline Group confirmed that 40 jobs were lost?")
     (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
-    backed = _archive_of(fake_settings, tmp_path / "a", ARTICLES).ask(question)
+    archive = _archive_of(fake_settings, tmp_path / "a", ARTICLES)
+    backed = archive.ask(question)
     assert backed.answer.startswith("Yes. ") and backed.signals["weakest_part"] < 0.999  # parts are not whole sentences
+    # each part is scored by the verifier (with the engine's embeddings) against the passages of its outlet
+    by_outlet = {"Ridge Weekly": ["mill-ridge"], "Globe": ["mill-globe", "ferry-globe"]}
+    scores = [archive.answers.verifier.verify(claim_of_part(part), [archive.article(a)["text"].strip()
+                                                                    for a in by_outlet[part.outlets[0]]]).score
+              for part in understand(question, archive.searcher.outlets()).parts]
+    assert backed.signals["weakest_part"] == pytest.approx(min(scores))
     strict = fake_settings.model_copy(update={"data_dir": tmp_path / "b" / "store", "answer":
                                               fake_settings.answer.model_copy(update={"part_threshold": 0.999})})
     held = _archive_of(strict, tmp_path / "b", ARTICLES).ask(question)
