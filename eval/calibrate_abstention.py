@@ -14,7 +14,9 @@ at all (a gold answer exists). Questions go to the calibration or report half by
 (eval/claims.part_of). The weights are fitted on the calibration half of the --results datasets, and the
 threshold maximises there the mean of answerable accuracy and abstention on unanswerable questions,
 averaged over those datasets; --check datasets are only reported, and the questions of an --exclude run
-(a sample whose figure is reported elsewhere) are left out of the fit and reported apart. (SQuAD 2.0 is a check, not a fit: its
+(a sample whose figure is reported elsewhere) are left out of the fit and reported apart. The calibration
+half of a --threshold-on run (a benchmark with no unanswerable questions, such as RealTime QA) weighs in the
+threshold by its accuracy, since abstaining there only loses answers, but not in the weights. (SQuAD 2.0 is a check, not a fit: its
 unanswerable questions are written to match their paragraph, and the evidence signals cannot tell them
 apart, AUC 0.48-0.62, so fitting on them only blurs the weights.)
 """
@@ -64,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exclude", action="append", default=[], type=Path,
                         help="results.jsonl of a run whose questions are kept out of the fit (e.g. the sample whose "
                         "figure is reported); they are reported apart as 'held out' (repeatable).")
+    parser.add_argument("--threshold-on", action="append", default=[], type=Path,
+                        help="results.jsonl of such a run whose calibration half also weighs in the threshold, not in "
+                        "the weights: a benchmark with no unanswerable questions (RealTime QA), where abstaining only "
+                        "loses answers; its accuracy counts there (repeatable).")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
 
@@ -71,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
 
     datasets = {str(path): load_rows(path) for path in args.results}
     checks = {str(path): load_rows(path) for path in args.check}
+    answerable_only = {str(path): load_rows(path) for path in args.threshold_on}
     held = {json.loads(line)["id"] for path in args.exclude
             for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()}
 
@@ -93,14 +100,20 @@ def main(argv: list[str] | None = None) -> int:
     def probability(rows: list[dict]) -> np.ndarray:
         return model.predict_proba(matrix(rows))[:, 1] if rows else np.zeros(0)
 
+    threshold_halves = {**halves, **{name: split(rows) for name, rows in answerable_only.items()}}
+
     def objective(t: float) -> float:
-        return float(np.nanmean([(o["accuracy"] + o["abstention"]) / 2 for o in
-                                 (outcome(h["calibration"], probability(h["calibration"]), t) for h in halves.values())]))
+        # the mean of answerable accuracy and abstention per dataset; accuracy alone where none is unanswerable
+        outcomes = (outcome(h["calibration"], probability(h["calibration"]), t) for h in threshold_halves.values())
+        return float(np.nanmean([o["accuracy"] if np.isnan(o["abstention"]) else (o["accuracy"] + o["abstention"]) / 2
+                                 for o in outcomes]))
 
     best = max(np.arange(0.0, 1.0, 0.01), key=objective)
     threshold = round(float(best), 2)
     figures = {name: {part: outcome(rows, probability(rows), threshold) for part, rows in h.items()}
                for name, h in halves.items()}
+    figures.update({f"{name} (threshold)": {part: outcome(rows, probability(rows), threshold) for part, rows in split(r).items()}
+                    for name, r in answerable_only.items()})
     figures.update({f"{name} (check)": {part: outcome(rows, probability(rows), threshold) for part, rows in split(r).items()}
                     for name, r in checks.items()})
     result = {

@@ -621,6 +621,11 @@ def test_evidence_signals_in_full():
     # the first word is not looked for, however the tagger reads it
     ("Considering the budget, what did Okafor say?", ["Okafor spoke."], 1.0),
     ("Okafor said what about the budget?", ["The minister spoke."], 1.0),
+    # an initialism however it is dotted, a name with or without a plural or possessive s
+    ("What happened across the US in June?", ["Storms crossed the U.S. on Monday."], 1.0),
+    ("Which film led the Oscar nominations?", ["The Oscars race opened."], 1.0),
+    ("What did the Okafors say?", ["Okafor's family spoke."], 1.0),
+    ("What did Okafor say?", ["Okafo spoke."], 0.0),  # other endings are other names
     # an outlet is a name like any other
     ("What did Okafor tell Reuters?", ["She spoke on Monday."], 0.0),
 ])
