@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         "weights": {name: round(float(w), 6) for name, w in zip(SIGNALS, model.coef_[0])},
         "bias": round(float(model.intercept_[0]), 6),
         "threshold": threshold,
-        "figures": {name: {part: {k: round(v, 3) if isinstance(v, float) else v for k, v in f.items()}
+        "figures": {name: {part: {k: (None if v != v else round(v, 3)) if isinstance(v, float) else v for k, v in f.items()}
                            for part, f in parts.items()} for name, parts in figures.items()},
     }
     print(json.dumps(result, indent=2))

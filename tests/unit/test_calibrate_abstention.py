@@ -68,3 +68,4 @@ def test_a_benchmark_without_unanswerable_questions_weighs_in_the_threshold_not_
     assert both["threshold"] < alone["threshold"]  # the threshold moves to keep the weak-evidence answers
     weak_figures = both["figures"][f"{answerable_only} (threshold)"]
     assert weak_figures["calibration"]["n"] == sum(part_of(r["id"]) == "calibration" for r in weak)
+    assert weak_figures["calibration"]["abstention"] is None  # no unanswerable question: written as null, not NaN
