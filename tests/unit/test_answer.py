@@ -626,6 +626,9 @@ def test_evidence_signals_in_full():
     ("Which film led the Oscar nominations?", ["The Oscars race opened."], 1.0),
     ("What did the Okafors say?", ["Okafor's family spoke."], 1.0),
     ("What did Okafor say?", ["Okafo spoke."], 0.0),  # other endings are other names
+    ("What did Lyons say?", ["Lyon spoke."], 1.0),
+    ("Where did the Tims go?", ["Tim left."], 1.0),
+    ("What did Gus say?", ["Gu spoke."], 0.0),  # a name of three letters keeps its s
     # an outlet is a name like any other
     ("What did Okafor tell Reuters?", ["She spoke on Monday."], 0.0),
 ])
