@@ -112,10 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     threshold = round(float(best), 2)
     figures = {name: {part: outcome(rows, probability(rows), threshold) for part, rows in h.items()}
                for name, h in halves.items()}
-    figures.update({f"{name} (threshold)": {part: outcome(rows, probability(rows), threshold) for part, rows in split(r).items()}
-                    for name, r in answerable_only.items()})
-    figures.update({f"{name} (check)": {part: outcome(rows, probability(rows), threshold) for part, rows in split(r).items()}
-                    for name, r in checks.items()})
+    for role, runs in (("threshold", answerable_only), ("check", checks)):
+        figures.update({f"{name} ({role})": {part: outcome(rows, probability(rows), threshold) for part, rows in split(r).items()}
+                        for name, r in runs.items()})
     result = {
         "calibrated_on": (f"calibration half (by question id) of {', '.join(Path(n).parent.name for n in datasets)}; "
                           f"{date.today().isoformat()}; the threshold maximises the mean of answerable accuracy and abstention there"),

@@ -20,8 +20,8 @@ from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
 from prompts import load_prompt
 from rag.citations import Claim, parse_citations
-from rag.text import (ENTITY_LABELS, content_terms, entities, name_present, names, normalise, number_values,
-                      sentence_spans, strip_preamble, undotted)
+from rag.text import (ENTITY_LABELS, content_terms, entities, name_mentioned, name_present, names, normalise,
+                      number_values, sentence_spans, strip_preamble, undotted)
 from rag.verify import ClaimVerifier, Verdict
 from rag.config import Settings
 from rag.dates import time_hints
@@ -135,16 +135,8 @@ def named_share(question: str, hits: list[SearchHit]) -> float:
     if not wanted_names and not wanted_numbers:
         return 1.0
     shown = undotted(" ".join(f"{hit.title} {hit.text} {hit.source or ''} {_spelled_date(hit.date)}" for hit in hits))
-    found = sum(_named_in(name, shown) for name in wanted_names) + len(wanted_numbers & number_values(shown))
+    found = sum(name_mentioned(name, shown) for name in wanted_names) + len(wanted_numbers & number_values(shown))
     return found / (len(wanted_names) + len(wanted_numbers))
-
-
-def _named_in(name: str, text: str) -> bool:
-    """A question's name in the passages, written with or without a plural or possessive s ("Oscar" in
-    "the Oscars", "Okafors" in "Okafor's"): looser than the verifier's zero-tolerance name check, since
-    this only weighs whether the passages are about what is asked."""
-    stem = name[:-1] if name.endswith("s") and len(name) > 3 else name
-    return any(name_present(form, text) for form in {name, stem, stem + "s"})
 
 
 def _spelled_date(value: str | None) -> str:

@@ -613,6 +613,14 @@ def name_present(name: str, haystack: str) -> bool:
     return False
 
 
+def name_mentioned(name: str, text: str) -> bool:
+    """Is `name` in `text`, written with or without a plural or possessive s ("Oscar" in "the Oscars",
+    "Okafors" in "Okafor's")? Looser than `name_present`, the verifier's zero-tolerance check: it only
+    weighs whether passages are about what a question asks."""
+    stem = name[:-1] if name.endswith("s") and len(name) > 3 else name
+    return any(name_present(form, text) for form in {name, stem, stem + "s"})
+
+
 def missing_names(claim: str, passage: str) -> list[str]:
     """Names of the claim that the passage does not mention (abbreviations expanded on both sides)."""
     expanded_claim = expand_abbreviations(claim)

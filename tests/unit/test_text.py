@@ -404,3 +404,18 @@ def test_sentence_spans_are_right_when_threads_segment_at_once():
     finally:
         sys.setswitchinterval(interval)
     assert not wrong, wrong[:2]
+
+
+@pytest.mark.parametrize("name, text, found", [
+    ("oscar", "The Oscars race opened.", True),  # a plural s on the text's side
+    ("okafors", "Okafor's family spoke.", True),  # on the name's side
+    ("lyons", "Lyon spoke.", True),
+    ("tims", "Tim left.", True),  # four letters: the s may go
+    ("gus", "Gu spoke.", False),  # three letters keep it
+    ("okafor", "Okafo spoke.", False),  # other endings are other names
+    ("oman", "A woman spoke.", False),  # whole words, as name_present
+])
+def test_name_mentioned_with_or_without_a_plural_or_possessive_s(name, text, found):
+    from rag.text import name_mentioned
+
+    assert name_mentioned(name, text) is found
