@@ -242,22 +242,37 @@ def _scale_corpus(folder: Path, passages: int, seed: int, settings: Settings) ->
 
 
 def build_store(size: int, seed: int, cache: Path, embedding: str, fresh: bool = False) -> tuple[Path, dict]:
-    """A store of ~`size` synthetic passages built by newsrag's ingest in a child process (cached)."""
+    """A store of ~`size` synthetic passages built by newsrag's ingest in a child process (cached).
+
+    A build that was stopped part way (the 1M tier takes hours) resumes: the corpus is written once (to a
+    scratch folder, renamed when whole) and kept until the store holds it, and ingest skips the articles
+    the store already holds. Each run's figures are kept, so the store's peak RSS is that of every run."""
     folder = cache / f"{embedding}-seed{seed}-{size}"
     info_file = folder / "ingest.json"
     if info_file.exists() and not fresh:
         return folder / "store", json.loads(info_file.read_text())
-    shutil.rmtree(folder, ignore_errors=True)
-    corpus = folder / "corpus"
-    articles = _scale_corpus(corpus, size, seed, _settings(folder))
+    corpus, runs_file = folder / "corpus", folder / "runs.jsonl"
+    if fresh or not corpus.is_dir():
+        shutil.rmtree(folder, ignore_errors=True)
+        scratch = folder / "corpus.partial"
+        _scale_corpus(scratch, size, seed, _settings(folder))
+        scratch.rename(corpus)
+    articles = sum(1 for _ in corpus.iterdir())
     env = {**os.environ, "NEWSRAG_DATA_DIR": str(folder / "store"), "NEWSRAG_EMBEDDING": embedding,
            "NEWSRAG_CHROMA_URL": ""}
     env.pop("NEWSRAG_CHROMA_URL")
     result = subprocess.run([sys.executable, "-m", "eval.bench", "--ingest-worker", str(corpus)],
                             env=env, capture_output=True, text=True, cwd=ROOT)
     if result.returncode:
-        raise RuntimeError(f"building the {label(size)} store failed:\n{result.stderr[-3000:]}")
-    info = {"articles": articles, **json.loads(result.stdout.strip().splitlines()[-1])}
+        raise RuntimeError(f"building the {label(size)} store failed (run it again to resume):\n"
+                           f"{result.stderr[-3000:]}")
+    last = json.loads(result.stdout.strip().splitlines()[-1])
+    with runs_file.open("a", encoding="utf-8") as out:
+        out.write(json.dumps(last) + "\n")
+    runs = [json.loads(line) for line in runs_file.read_text().splitlines() if line.strip()]
+    info = {"articles": articles, **last, "runs": len(runs),
+            "peak_rss_mb": max(run["peak_rss_mb"] for run in runs),
+            "build_seconds": round(sum(run["timings"].get("seconds", 0.0) for run in runs), 1)}
     info_file.write_text(json.dumps(info, indent=2))
     shutil.rmtree(corpus)  # the store holds the articles; the files are not needed again
     return folder / "store", info
@@ -267,7 +282,7 @@ def _ingest_worker(corpus: Path) -> None:
     service = RagService(Settings())
     report = service.ingest([corpus]).to_json()
     # VmHWM, not getrusage's ru_maxrss: that one keeps the parent's size at fork (1.5 GB of benchmark here).
-    print(json.dumps({"passages": report["passages"], "timings": report["timings"],
+    print(json.dumps({"passages": service.store.count_passages(), "timings": report["timings"],
                       "failed": len(report["failed"]), "peak_rss_mb": _vm_hwm_mb(os.getpid())}))
 
 
