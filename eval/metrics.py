@@ -62,6 +62,21 @@ def token_f1(answer: str, aliases: list[str]) -> float:
     return best
 
 
+def lead_answer(answer: str) -> str:
+    """What the answer puts first: its first sentence when that is a cited short answer of at most six
+    words before the rest (the "BYD" of "BYD [2]. “…” [2]", however a backend wrote it), else the whole
+    answer. A verdict ("Yes.") is no short answer."""
+    from rag.citations import parse_citations
+    from rag.text import is_verdict
+
+    claims = parse_citations(answer or "", 1000)
+    if len(claims) > 1 and claims[0].cited and not is_verdict(claims[0].text):
+        first = claims[0].text.rstrip(".")
+        if len(re.findall(r"[^\W_]+(?:[’'.,-][^\W_]+)*", first)) <= 6:
+            return first
+    return answer or ""
+
+
 def retrieval_scores(ranked_articles: list[str], gold: set[str]) -> dict[str, float]:
     """Article-level retrieval metrics for one question from its ranked passages' article ids.
 

@@ -24,7 +24,7 @@ from eval.gold import QuestionType
 
 GROUPS = {
     "retrieval": ["recall@1", "recall@5", "mrr", "answer_in_shown"],
-    "answer": ["accuracy", "f1"],
+    "answer": ["accuracy", "f1", "short_f1"],
     "abstention": ["abstention", "false_abstention"],
     "citations": ["citation_precision", "citation_recall", "faithfulness", "grounding"],
     "latency": ["latency_p50_s", "latency_p95_s"],

@@ -12,7 +12,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from eval.gold import GoldQuestion, load_gold, seeded_sample
-from eval.metrics import alias_in_answer, answer_correct, gold_verdict, percentile, retrieval_scores, token_f1
+from eval.metrics import (alias_in_answer, answer_correct, gold_verdict, lead_answer, percentile, retrieval_scores,
+                          token_f1)
 from rag.answer import Answer
 from rag.citations import parse_citations
 from rag.config import Settings
@@ -20,7 +21,7 @@ from rag.service import RagService
 from rag.text import name_present, names, number_values
 from rag.verify import ClaimVerifier
 
-METRICS = ("recall@1", "recall@5", "mrr", "answer_in_shown", "accuracy", "f1", "abstention", "false_abstention",
+METRICS = ("recall@1", "recall@5", "mrr", "answer_in_shown", "accuracy", "f1", "short_f1", "abstention", "false_abstention",
            "citation_precision", "citation_recall", "faithfulness", "grounding")
 ABSTAIN_PHRASES = ("archive does not say", "does not say", "don't know", "do not know", "not mentioned",
                    "no information", "cannot answer", "not provided", "does not mention", "not specified")
@@ -93,6 +94,9 @@ def score_question(q: GoldQuestion, answer_text: str, abstained: bool, citations
                             if shown is not None and q.answerable and gold_verdict(q.answers) is None else None),
         "accuracy": float(correct) if q.answerable else None,
         "f1": (0.0 if abstained else token_f1(answer_text, q.answers)) if q.answerable else None,
+        # F1 of what the answer puts first (its short answer, else all of it), for questions wanting a string
+        "short_f1": ((0.0 if abstained else token_f1(lead_answer(answer_text), q.answers))
+                     if q.answerable and gold_verdict(q.answers) is None else None),
         "abstention": float(abstained) if not q.answerable else None,
         "false_abstention": float(abstained) if q.answerable else None,
         "citation_precision": precision,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
@@ -456,43 +457,77 @@ class AnswerEngine:
     def _with_short_answer(self, inputs: dict, result: Answer) -> Answer:
         """The name a "which company"/"who" question asks for, first and cited ("BYD [2]. “…” [2]").
 
-        Candidates are spaCy's entities of the asked kind in the passage of the best evidence sentence and
-        in the sentences the answer quotes, less the question's own names; the one that the evidence sentences of the most
-        articles also give wins (a name several sources agree on), ties to the better sentence. A name
-        only a lesser sentence of another passage gives is never put first."""
+        Candidates are spaCy's entities of the asked kind in the best evidence sentence and in the
+        sentences the answer quotes, less the question's own names. Each scores its best sentence's score
+        plus `mention_weight` for every further shown article that mentions it, times the archive rarity
+        of its rarest word: the passages were retrieved for the question, so a name they have in common is
+        likely what it asks about, unless the whole archive has it in common ("Russia" in an archive on
+        the war). The name is written as the longest form of it in the shown passages ("Bankman-Fried"
+        -> "Sam Bankman-Fried"), as long as that form is an entity of the asked kind too."""
         frame: Question = inputs["frame"]
         if frame.kind not in ENTITY_LABELS or not result.citations:
             return result
         hits: list[SearchHit] = inputs["hits"]
+        labels = ENTITY_LABELS[frame.kind]
         known = {normalise(w) for w in re.findall(r"[^\W_]+", undotted(inputs["question"]))}
-        support: dict[str, set[str]] = {}  # name -> the articles whose evidence sentences give it
         where: dict[str, Evidence] = {}
         surface: dict[str, str] = {}
         top = inputs["evidence"][:12]
         quoted_spans = {(c.n, c.quote_start) for c in result.citations}
-        for rank, (item, found) in enumerate(zip(top, entities([e.sentence for e in top], ENTITY_LABELS[frame.kind]))):
-            article = hits[item.passage - 1].article_id
-            proposes = item.passage == top[0].passage or (item.passage, item.start) in quoted_spans
+        proposing = [e for e in top if e.passage == top[0].passage or (e.passage, e.start) in quoted_spans]
+        for item, found in zip(proposing, entities([e.sentence for e in proposing], labels)):
             for text in found:
                 key = normalise(undotted(text))
                 if not set(re.findall(r"[^\W_]+", key)) - known:  # the question's own names are not the answer
                     continue
-                if not proposes and key not in support:
-                    continue  # the best and the quoted sentences propose; the others vote
-                support.setdefault(key, set()).add(article)
                 if key not in where or item.score > where[key].score:
                     where[key], surface[key] = item, text
-        if not support:
+        if not where:
             return result
-        best = max(support, key=lambda key: (len(support[key]), where[key].score))
+        weight = self.settings.answer.mention_weight
+
+        def standing(key: str) -> float:
+            articles = {hit.article_id for hit in hits if name_mentioned(surface[key], f"{hit.title}\n{hit.text}")}
+            further = max(len(articles) - 1, 0)
+            return where[key].score + (weight * further * self._rarity(surface[key]) if further else 0.0)
+
+        best = max(where, key=standing)
         item = where[best]
         quoted = next((c for c in result.citations if c.n == item.passage and c.quote_start <= item.start
                        and item.end <= c.quote_end), None)
         if quoted is None:
             result.answer = f"{result.answer} “{item.sentence}” [{item.passage}]"
             result.citations.append(self._citation(hits, item.passage, item.start, item.end))
-        result.answer = f"{surface[best]} [{item.passage}]. {result.answer}"
+        name, cited = self._longest_form(surface[best], hits, labels), [item.passage]
+        if name != surface[best] and not name_present(name, hits[item.passage - 1].text):
+            # The fuller form is written in another passage: that passage's sentence giving it is quoted and
+            # cited too, so that every word of the short answer stands in a passage it cites.
+            beside = next((e for e in inputs["evidence"] if name_present(name, e.sentence)), None)
+            if beside is None:
+                name = surface[best]
+            else:
+                cited.append(beside.passage)
+                if not any(c.n == beside.passage and c.quote_start <= beside.start and beside.end <= c.quote_end
+                           for c in result.citations):
+                    result.answer = f"{result.answer} “{beside.sentence}” [{beside.passage}]"
+                    result.citations.append(self._citation(hits, beside.passage, beside.start, beside.end))
+        markers = ", ".join(str(n) for n in dict.fromkeys(cited))
+        result.answer = f"{name} [{markers}]. {result.answer}"
         return result
+
+    def _rarity(self, name: str) -> float:
+        """The archive rarity of the name's rarest word (BM25 idf in the keyword index); 1.0 without an
+        index (an engine made without a searcher)."""
+        return self.searcher.keyword.rarity(name) if self.searcher is not None else 1.0
+
+    @staticmethod
+    def _longest_form(name: str, hits: list[SearchHit], labels: tuple[str, ...]) -> str:
+        """The fullest way the shown passages write `name`: the most frequent longer entity of the same
+        kinds (up to four words) that holds it as whole words ("Patel" -> "Kash Patel"), else `name`."""
+        pattern = re.compile(rf"(?<![^\W_]){re.escape(name)}(?![^\W_])")
+        longer = Counter(text for found in entities([hit.text for hit in hits], labels) for text in found
+                         if len(text) > len(name) and len(text.split()) <= 4 and pattern.search(text))
+        return max(longer, key=lambda text: (longer[text], len(text))) if longer else name
 
     @staticmethod
     def _off_topic(inputs: dict, claim: str, passage: int, quote: str) -> str | None:

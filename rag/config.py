@@ -84,9 +84,15 @@ class AnswerPolicy(BaseModel):
         description="A further evidence sentence is quoted when it scores at least this share of the best one.",
     )
     max_quotes: int = Field(3, ge=1, le=5, description="Most quoted sentences (from different articles) in one answer.")
+    mention_weight: float = Field(
+        0.02, ge=0,
+        description="A short answer's candidate scores its evidence sentence's score plus this much for each "
+        "further shown article that mentions it, times how rare its rarest word is in the archive (BM25 idf).",
+    )
     calibrated_on: str = Field(
         "part_threshold: the claim verifier's threshold (calibration half of RAGTruth and SummEdits news); "
-        "second_share: ukraine-2022 gold set (sessions before the public benchmarks)",
+        "second_share: ukraine-2022 gold set (sessions before the public benchmarks); "
+        "mention_weight: the calibration halves of MultiHop-RAG (even ids) and RealTime QA (every other week)",
         description="What the values above were calibrated on.",
     )
 

@@ -422,6 +422,16 @@ class KeywordIndex:
                 keep.append(pid)
         return keep, unknown
 
+    def rarity(self, text: str) -> float:
+        """How rare the text's rarest word is in the archive: the largest BM25 idf among its tokens (a word
+        the index has never seen counts as in no passage); 0.0 for a text with no token or an empty index."""
+        tokens = self._tokens([text])[0]
+        with self._lock:
+            if not tokens or not self._live:
+                return 0.0
+            counts = [int(self._df[self._vocab[t]]) if t in self._vocab else 0 for t in tokens]
+            return max(math.log(1 + (self._live - df + 0.5) / (df + 0.5)) for df in counts)
+
     def search(self, query: str, n: int, where: PassageFilter | None = None) -> list[KeywordHit]:
         """Top `n` passages by BM25 among those the filter keeps; passages sharing no term are left out."""
         if n <= 0 or not self._live:

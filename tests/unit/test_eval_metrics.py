@@ -7,7 +7,7 @@ import json
 import pytest
 
 from eval.gold import GoldQuestion
-from eval.metrics import alias_in_answer, normalise, percentile, retrieval_scores, token_f1, verdict_of
+from eval.metrics import alias_in_answer, lead_answer, normalise, percentile, retrieval_scores, token_f1, verdict_of
 from eval.runner import aggregate, failure_of, sample, score_question
 from eval.squad import import_squad
 
@@ -52,6 +52,33 @@ def test_abstaining_on_an_answerable_question():
     assert (s["accuracy"], s["f1"], s["false_abstention"]) == (0.0, 0.0, 1.0)
     assert s["citation_precision"] is None and s["faithfulness"] is None
     assert failure_of(question(), s) == "false abstention"
+
+
+@pytest.mark.parametrize("answer, lead", [
+    ("Toretsk [1]. “Some 1,400 civilians remain in Toretsk.” [1]", "Toretsk"),
+    ("Kash Patel [1, 3]. “Patel filed the suit.” [1]", "Kash Patel"),
+    ("about 1,400 [2]. “Some 1,400 remain.” [2]", "about 1,400"),
+    ("Prices rose 40 percent in a week, officials said [2]. “…” [2]", "Prices rose 40 percent in a week, officials said [2]. “…” [2]"),
+    # no short answer first: a sentence alone, a verdict, an abstention, nothing
+    ("Some 1,400 civilians remain in Toretsk [1].", "Some 1,400 civilians remain in Toretsk [1]."),
+    ("Yes. “Troops withdrew.” [1]", "Yes. “Troops withdrew.” [1]"),
+    ("The archive does not say.", "The archive does not say."),
+    ("", ""),
+])
+def test_the_lead_answer_is_a_first_sentence_that_only_names(answer, lead):
+    assert lead_answer(answer) == lead
+
+
+def test_short_f1_scores_the_short_answer_and_leaves_yes_no_questions_out():
+    q = question(answers=["Toretsk"])
+    s = score_question(q, "Toretsk [1]. “Some 1,400 civilians remain in the town of Toretsk today.” [1]", False,
+                       [CITATION], ["004"])["scores"]
+    assert s["short_f1"] == 1.0 and s["f1"] < 0.3  # the quote dilutes the whole answer's F1
+    s = score_question(q, "Kramatorsk [1]. “Toretsk and Kramatorsk were shelled.” [1]", False, [CITATION], ["004"])["scores"]
+    assert s["short_f1"] == 0.0 and s["accuracy"] == 1.0  # containment counts the quote; short F1 does not
+    assert score_question(q, "The archive does not say.", True, [], ["004"])["scores"]["short_f1"] == 0.0
+    yes_no = question(answers=["Yes"], kind="comparison")
+    assert score_question(yes_no, "Yes. “It did.” [1]", False, [CITATION], ["004"])["scores"]["short_f1"] is None
 
 
 def test_empty_answer():

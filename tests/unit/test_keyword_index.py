@@ -161,3 +161,17 @@ def test_a_damaged_or_older_database_is_started_again(tmp_path):
         db.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
     again = KeywordIndex(folder)
     assert again.refresh() is None and again.ids == []
+
+
+def test_rarity_is_the_bm25_idf_of_the_rarest_word(index, tmp_path):
+    import math
+
+    live = len(index)  # 6 passages: "kharkiv" is in one, "grain" in two, "kherson" in two
+    idf = lambda df: math.log(1 + (live - df + 0.5) / (df + 0.5))  # noqa: E731
+    assert index.rarity("Kharkiv") == pytest.approx(idf(1))
+    assert index.rarity("grain") == pytest.approx(idf(2))
+    assert index.rarity("Kherson grain Kharkiv") == pytest.approx(idf(1))  # the rarest word decides
+    assert index.rarity("Zaporizhzhia") == pytest.approx(idf(0))  # never seen: in no passage
+    assert index.rarity("Kharkiv") > index.rarity("grain")
+    assert index.rarity("the of") == 0.0  # stop words only: no token
+    assert KeywordIndex(tmp_path / "empty").rarity("Kharkiv") == 0.0
