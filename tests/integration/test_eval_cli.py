@@ -27,7 +27,7 @@ def run(out, *extra):
 
 
 def test_eval_writes_every_report_and_json(tmp_path):
-    run(tmp_path / "a", "--llm", "extractive")
+    result = run(tmp_path / "a", "--llm", "extractive")
     files = {p.name for p in (tmp_path / "a").iterdir()}
     assert {"results.jsonl", "report.json", "report.md", "report.html"} <= files
     rows = [json.loads(line) for line in (tmp_path / "a" / "results.jsonl").read_text().splitlines()]
@@ -37,6 +37,11 @@ def test_eval_writes_every_report_and_json(tmp_path):
     assert report["backend"] == "extractive" and report["questions"] == 12
     overall = report["metrics"]["overall"]
     assert overall["recall@5"] >= 0.9 and 0 <= overall["accuracy"] <= 1
+    # token F1 and short-answer F1 are reported beside containment, in the summary line and the reports
+    assert 0 <= overall["f1"] <= 1 and 0 <= overall["short_f1"] <= 1
+    line = " ".join(result.output.split())
+    assert f"accuracy {overall['accuracy']:.3f}, F1 {overall['f1']:.3f}, short F1 {overall['short_f1']:.3f}," in line
+    assert "short_f1" in (tmp_path / "a" / "report.md").read_text()
     assert set(report["metrics"]["by_type"]) <= {"factoid", "temporal", "multi-doc", "reasoning", "unanswerable"}
     assert "data:image/png;base64," in (tmp_path / "a" / "report.html").read_text()
     assert not (tmp_path / "user-store").exists(), "the eval touched the user's store"
