@@ -229,7 +229,7 @@ def bench_real_news(path: Path, embedding: str) -> dict:
 # --- scale stores ----------------------------------------------------------------------------------
 
 
-def _scale_corpus(folder: Path, passages: int, seed: int, settings: Settings) -> int:
+def _scale_corpus(folder: Path, passages: int, seed: int, settings: Settings) -> None:
     """Write enough synthetic articles for about `passages` passages (passages per article estimated on
     the first 50, since chunking thousands of articles twice would double the set-up time)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -238,7 +238,6 @@ def _scale_corpus(folder: Path, passages: int, seed: int, settings: Settings) ->
     count = max(1, round(passages / per_article))
     for name, text in synthetic_articles(count, seed):
         (folder / name).write_text(text, encoding="utf-8")
-    return count
 
 
 def build_store(size: int, seed: int, cache: Path, embedding: str, fresh: bool = False) -> tuple[Path, dict]:

@@ -69,7 +69,8 @@ def eval_run(
     m = report["metrics"]["overall"]
     out.print(
         f"{report['questions']} questions, backend {report['backend']}: accuracy {_fmt(m['accuracy'])}, "
-        f"F1 {_fmt(m.get('f1'))}, short F1 {_fmt(m.get('short_f1'))}, abstention {_fmt(m['abstention'])}, recall@5 {_fmt(m['recall@5'])}, citation precision "
+        f"F1 {_fmt(m.get('f1'))}, short F1 {_fmt(m.get('short_f1'))}, abstention {_fmt(m['abstention'])}, "
+        f"recall@5 {_fmt(m['recall@5'])}, citation precision "
         f"{_fmt(m['citation_precision'])}, faithfulness {_fmt(m['faithfulness'])}, grounding {_fmt(m.get('grounding'))}, p50 {_fmt(m['latency_p50_s'])}s"
     )
     if report["baseline"]:

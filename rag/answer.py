@@ -493,11 +493,7 @@ class AnswerEngine:
 
         best = max(where, key=standing)
         item = where[best]
-        quoted = next((c for c in result.citations if c.n == item.passage and c.quote_start <= item.start
-                       and item.end <= c.quote_end), None)
-        if quoted is None:
-            result.answer = f"{result.answer} “{item.sentence}” [{item.passage}]"
-            result.citations.append(self._citation(hits, item.passage, item.start, item.end))
+        self._ensure_quoted(result, hits, item)
         name, cited = self._longest_form(surface[best], hits, labels), [item.passage]
         if name != surface[best] and not name_present(name, hits[item.passage - 1].text):
             # The fuller form is written in another passage: that passage's sentence giving it is quoted and
@@ -507,13 +503,17 @@ class AnswerEngine:
                 name = surface[best]
             else:
                 cited.append(beside.passage)
-                if not any(c.n == beside.passage and c.quote_start <= beside.start and beside.end <= c.quote_end
-                           for c in result.citations):
-                    result.answer = f"{result.answer} “{beside.sentence}” [{beside.passage}]"
-                    result.citations.append(self._citation(hits, beside.passage, beside.start, beside.end))
+                self._ensure_quoted(result, hits, beside)
         markers = ", ".join(str(n) for n in dict.fromkeys(cited))
         result.answer = f"{name} [{markers}]. {result.answer}"
         return result
+
+    def _ensure_quoted(self, result: Answer, hits: list[SearchHit], item: Evidence) -> None:
+        """Quote and cite the evidence sentence at the end of the answer, unless a quote already holds it."""
+        if not any(c.n == item.passage and c.quote_start <= item.start and item.end <= c.quote_end
+                   for c in result.citations):
+            result.answer = f"{result.answer} “{item.sentence}” [{item.passage}]"
+            result.citations.append(self._citation(hits, item.passage, item.start, item.end))
 
     def _rarity(self, name: str) -> float:
         """The archive rarity of the name's rarest word (BM25 idf in the keyword index); 1.0 without an
@@ -525,7 +525,8 @@ class AnswerEngine:
         """The fullest way the shown passages write `name`: the most frequent longer entity of the same
         kinds (up to four words) that holds it as whole words ("Patel" -> "Kash Patel"), else `name`."""
         pattern = re.compile(rf"(?<![^\W_]){re.escape(name)}(?![^\W_])")
-        longer = Counter(text for found in entities([hit.text for hit in hits], labels) for text in found
+        holding = [hit.text for hit in hits if pattern.search(hit.text)]  # only these can write a fuller form
+        longer = Counter(text for found in entities(holding, labels) for text in found
                          if len(text) > len(name) and len(text.split()) <= 4 and pattern.search(text))
         return max(longer, key=lambda text: (longer[text], len(text))) if longer else name
 

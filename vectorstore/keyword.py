@@ -429,8 +429,11 @@ class KeywordIndex:
         with self._lock:
             if not tokens or not self._live:
                 return 0.0
-            counts = [int(self._df[self._vocab[t]]) if t in self._vocab else 0 for t in tokens]
-            return max(math.log(1 + (self._live - df + 0.5) / (df + 0.5)) for df in counts)
+            return max(self._idf(int(self._df[self._vocab[t]]) if t in self._vocab else 0) for t in tokens)
+
+    def _idf(self, df: int) -> float:
+        """bm25s's idf ("lucene") of a term in `df` of the live passages."""
+        return math.log(1 + (self._live - df + 0.5) / (df + 0.5))
 
     def search(self, query: str, n: int, where: PassageFilter | None = None) -> list[KeywordHit]:
         """Top `n` passages by BM25 among those the filter keeps; passages sharing no term are left out."""
@@ -447,7 +450,7 @@ class KeywordIndex:
                 df = int(self._df[term])
                 if df <= 0:
                     continue
-                idf = math.log(1 + (self._live - df + 0.5) / (df + 0.5))
+                idf = self._idf(df)
                 for segment in self._segments:
                     found = segment.postings(term)
                     if found is not None:
