@@ -55,13 +55,13 @@ def test_abstaining_on_an_answerable_question():
 
 
 @pytest.mark.parametrize("answer, lead", [
-    ("Toretsk [1]. “Some 1,400 civilians remain in Toretsk.” [1]", "Toretsk"),
+    ("Brenholt [1]. “The ferry docked at Brenholt.” [1]", "Brenholt"),
     ("Kash Patel [1, 3]. “Patel filed the suit.” [1]", "Kash Patel"),
-    ("about 1,400 [2]. “Some 1,400 remain.” [2]", "about 1,400"),
+    ("about 1,400 [2]. “About 1,400 tickets were sold.” [2]", "about 1,400"),
     ("Prices rose 40 percent in a week, officials said [2]. “…” [2]", "Prices rose 40 percent in a week, officials said [2]. “…” [2]"),
     # no short answer first: a sentence alone, a verdict, an abstention, nothing
-    ("Some 1,400 civilians remain in Toretsk [1].", "Some 1,400 civilians remain in Toretsk [1]."),
-    ("Yes. “Troops withdrew.” [1]", "Yes. “Troops withdrew.” [1]"),
+    ("The ferry docked at Brenholt on Friday [1].", "The ferry docked at Brenholt on Friday [1]."),
+    ("Yes. “The ferry docked.” [1]", "Yes. “The ferry docked.” [1]"),
     ("The archive does not say.", "The archive does not say."),
     ("", ""),
 ])
@@ -70,11 +70,11 @@ def test_the_lead_answer_is_a_first_sentence_that_only_names(answer, lead):
 
 
 def test_short_f1_scores_the_short_answer_and_leaves_yes_no_questions_out():
-    q = question(answers=["Toretsk"])
-    s = score_question(q, "Toretsk [1]. “Some 1,400 civilians remain in the town of Toretsk today.” [1]", False,
+    q = question(answers=["Brenholt"])
+    s = score_question(q, "Brenholt [1]. “The night ferry finally docked at the harbour of Brenholt today.” [1]", False,
                        [CITATION], ["004"])["scores"]
     assert s["short_f1"] == 1.0 and s["f1"] < 0.3  # the quote dilutes the whole answer's F1
-    s = score_question(q, "Kramatorsk [1]. “Toretsk and Kramatorsk were shelled.” [1]", False, [CITATION], ["004"])["scores"]
+    s = score_question(q, "Castelline [1]. “Brenholt and Castelline were flooded.” [1]", False, [CITATION], ["004"])["scores"]
     assert s["short_f1"] == 0.0 and s["accuracy"] == 1.0  # containment counts the quote; short F1 does not
     assert score_question(q, "The archive does not say.", True, [], ["004"])["scores"]["short_f1"] == 0.0
     yes_no = question(answers=["Yes"], kind="comparison")
