@@ -86,6 +86,25 @@ class StoreContract:
         store.delete_article("c")
         assert set(store.articles()) == {"a", "b"}
 
+    def test_the_manifest_is_read_in_bounded_pages(self, store, monkeypatch):
+        """Every record is returned, and no get() asks for more than a page: larger pages made embedded
+        Chroma keep memory after each full read (vectorstore/chroma.py _MANIFEST_PAGE)."""
+        monkeypatch.setattr("vectorstore.chroma._MANIFEST_PAGE", 2)
+        sizes = []
+        call = store._call
+
+        def spy(collection, method, **kwargs):
+            if collection == "articles" and method == "get":
+                sizes.append(kwargs.get("limit") or len(kwargs.get("ids") or []))
+            return call(collection, method, **kwargs)
+
+        store.put_articles([(f"x{i}", {"title": "T", "status": "complete", "passages": 1, "text_hash": f"x{i}"}, "t", "")
+                            for i in range(5)])
+        monkeypatch.setattr(store, "_call", spy)
+        assert set(store.articles()) == {"a", "b", "c"} | {f"x{i}" for i in range(5)}
+        assert len(store.articles(ids=["a", "b", "c", "x0", "x4"], with_text=True)) == 5
+        assert sizes and max(sizes) <= 2
+
     def test_update_article_metadata_keeps_the_text(self, store):
         record = store.articles(ids=["a"])["a"]
         store.update_article_metadata({"a": {**record, "story": "s-1"}})
