@@ -35,6 +35,8 @@ K1, B = 1.5, 0.75
 _EMPTY = "\u2400"
 # Removed rows kept in the log for other processes to apply; one further behind reloads the index.
 _REMOVED_LOG_ROWS = 200_000
+_MERGE_POSTINGS = 2_000_000  # postings past which two segments are not merged (about 60,000 passages)
+_LOAD_ROWS = 20_000  # passage rows read into memory at a time (about 2 KB each before they become postings)
 _SQL_VARIABLES = 900  # below SQLite's limit on parameters in one statement
 
 _SCHEMA_SQL = """
@@ -69,7 +71,8 @@ class _Segment:
         # Stable by term: positions come in increasing order, so each term's postings stay sorted.
         order = np.argsort(terms, kind="stable")
         terms, self.positions, self.tf = terms[order], positions[order].astype(np.int32), tf[order].astype(np.float32)
-        self.terms, first = np.unique(terms, return_index=True)
+        first = np.flatnonzero(np.concatenate(([True], terms[1:] != terms[:-1]))) if len(terms) else np.zeros(0, np.int64)
+        self.terms = terms[first]  # sorted already: np.unique would sort them again
         self.starts = np.append(first, len(terms)).astype(np.int64)
 
     @property
@@ -196,7 +199,10 @@ class KeywordIndex:
             self._max_row = max(self._max_row, added[-1][0])
             # Logarithmic merging: a segment is merged into the one before it once it is half its size, so
             # there are O(log n) segments and each posting is rewritten O(log n) times in all.
-            while len(self._segments) > 1 and 2 * self._segments[-1].size >= self._segments[-2].size:
+            # Merging stops at _MERGE_POSTINGS: a merge briefly needs several times its segment's memory, and a
+            # search looks a term up in each segment (a million passages make about sixteen).
+            while (len(self._segments) > 1 and 2 * self._segments[-1].size >= self._segments[-2].size
+                   and self._segments[-1].size + self._segments[-2].size <= _MERGE_POSTINGS):
                 last = self._segments.pop()
                 self._segments[-1] = _merged([self._segments[-1], last], self._alive)
         if removed or added:
@@ -286,9 +292,12 @@ class KeywordIndex:
                                          (self._max_removed,)).fetchall()
                 terms = db.execute("SELECT id, term FROM terms WHERE id > ? ORDER BY id",
                                    (self._max_term,)).fetchall()
-                added = db.execute("SELECT row, id, date_min, date_max, source_key, length, terms, counts "
-                                   "FROM passages WHERE row > ? ORDER BY row", (self._max_row,)).fetchall()
-                self._apply(terms, [(row, blob) for _, row, blob in removed], added)
+                self._apply(terms, [(row, blob) for _, row, blob in removed], [])
+                # New rows in slices: read whole, a million passages' rows and blobs took gigabytes at once.
+                rows = db.execute("SELECT row, id, date_min, date_max, source_key, length, terms, counts "
+                                  "FROM passages WHERE row > ? ORDER BY row", (self._max_row,))
+                while added := rows.fetchmany(_LOAD_ROWS):
+                    self._apply([], [], added)
                 if removed:
                     self._max_removed = removed[-1][0]
                 self.version = meta.get("version") or None

@@ -175,3 +175,30 @@ def test_rarity_is_the_bm25_idf_of_the_rarest_word(index, tmp_path):
     assert index.rarity("Kharkiv") > index.rarity("grain")
     assert index.rarity("the of") == 0.0  # stop words only: no token
     assert KeywordIndex(tmp_path / "empty").rarity("Kharkiv") == 0.0
+
+
+def test_loading_reads_rows_in_slices_and_merging_stops_at_the_cap(tmp_path, monkeypatch):
+    """A large index is loaded a slice of rows at a time and kept as several segments, never merged past
+    _MERGE_POSTINGS (both bound a process's peak memory), and ranks exactly as one merged segment."""
+    many = {f"a{i}": passages(f"a{i}", [f"{text} Report {i}." for text in group])
+            for i, group in enumerate(list(TEXTS.values()) * 10)}
+    writer = KeywordIndex(tmp_path / "kw", normalise=expand_abbreviations)
+    for article, entry in many.items():
+        writer.update({article: entry})
+    whole = KeywordIndex(tmp_path / "kw", normalise=expand_abbreviations)
+    whole.load()
+    assert len(whole._segments) == 1  # the defaults: one segment for an index this small
+
+    monkeypatch.setattr(keyword_module, "_LOAD_ROWS", 4)
+    monkeypatch.setattr(keyword_module, "_MERGE_POSTINGS", 40)
+    slices = []
+    apply = KeywordIndex._apply
+    monkeypatch.setattr(KeywordIndex, "_apply", lambda self, terms, removed, added: (slices.append(len(added)),
+                                                                                      apply(self, terms, removed, added)))
+    capped = KeywordIndex(tmp_path / "kw", normalise=expand_abbreviations)
+    capped.load()
+    assert max(slices) == 4 and sum(slices) == len(whole)
+    assert len(capped._segments) > 1 and max(segment.size for segment in capped._segments) <= 40
+    for query in ["Kharkiv metro shelling", "grain Kharkiv report", "water Kherson troops 7", "power"]:
+        expected = [(h.id, round(h.score, 5)) for h in whole.search(query, 20)]
+        assert [(h.id, round(h.score, 5)) for h in capped.search(query, 20)] == expected, query
