@@ -74,6 +74,20 @@ class StoreContract:
         assert [len(p) for p in pages] == [3, 1]
         assert sorted(r["id"] for page in pages for r in page) == ["a#0", "a#1", "b#0", "c#0"]
 
+    def test_passage_text_is_kept_out_of_chromas_full_text_index(self, store):
+        """The text is stored in the metadata, not as Chroma's document (which chromadb indexes word by word
+        at a third of the write's cost); passages stored as documents by earlier versions read the same."""
+        raw = store._call("passages", "get", ids=["b#0"], include=["documents", "metadatas"])
+        assert raw["documents"] == [None] and raw["metadatas"][0]["text"] == "bravo"
+        store._call("passages", "upsert", ids=["old#0"], documents=["an older passage"], embeddings=[vec(4)],
+                    metadatas=[meta("old", 0)])
+        for found in (store.get_passages(["old#0", "b#0"]), [r for page in store.iter_passages() for r in page
+                                                             if r["id"] in ("old#0", "b#0")]):
+            assert {r["id"]: r["text"] for r in found} == {"old#0": "an older passage", "b#0": "bravo"}
+            assert all("text" not in r["metadata"] for r in found)
+        nearest = store.query(vec(2), 1)[0]
+        assert nearest["text"] == "bravo" and "text" not in nearest["metadata"]
+
     def test_get_passages_by_id(self, store):
         assert [r["text"] for r in store.get_passages(["c#0"])] == ["charlie"]
 

@@ -25,6 +25,17 @@ _NO_VECTOR = [1.0]
 # store grew without bound); pages of 500-2,000 hold 75-140 MB once and no more, at the same speed.
 _MANIFEST_PAGE = 1000
 
+# The metadata key that holds a passage's text (stores written before it hold the text as the document).
+_TEXT = "text"
+
+
+def _passage(document: str | None, metadata: dict | None) -> dict:
+    """A passage's text and its metadata (without the text), from either way of storing the text."""
+    meta = dict(metadata or {})
+    text = meta.pop(_TEXT, None)
+    return {"text": text if text is not None else (document or ""), "metadata": meta}
+
+
 class StoreError(RuntimeError):
     """A store problem a user can act on; the message is one sentence saying what to do."""
 
@@ -207,8 +218,12 @@ class ChromaStore:
     # --- passages --------------------------------------------------------------------------------
 
     def add_passages(self, ids: list[str], texts: list[str], embeddings: list[list[float]], metadatas: list[dict]):
+        # The text goes in the metadata, not in Chroma's document: chromadb builds a trigram full-text index
+        # of every document (it ignores a schema that leaves it out), which took about a third of each
+        # passage upsert and most of the store's disk; newsrag's keyword index is its own.
         if ids:
-            self._call("passages", "upsert", ids=ids, documents=texts, embeddings=embeddings, metadatas=metadatas)
+            self._call("passages", "upsert", ids=ids, embeddings=embeddings,
+                       metadatas=[{**meta, _TEXT: text} for meta, text in zip(metadatas, texts)])
 
     def delete_passages(self, article_id: str) -> None:
         # Delete by id, not by `where`: after a writer was killed, Chroma's delete-by-where missed
@@ -235,7 +250,7 @@ class ChromaStore:
             include=["documents", "metadatas", "distances"],
         )
         return [
-            {"id": i, "text": t, "metadata": m, "distance": d}
+            {"id": i, **_passage(t, m), "distance": d}
             for i, t, m, d in zip(
                 result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0]
             )
@@ -252,13 +267,13 @@ class ChromaStore:
         if not ids:
             return []
         result = self._call("passages", "get", ids=ids, include=["documents", "metadatas"])
-        return [{"id": i, "text": t, "metadata": m} for i, t, m in zip(result["ids"], result["documents"], result["metadatas"])]
+        return [{"id": i, **_passage(t, m)} for i, t, m in zip(result["ids"], result["documents"], result["metadatas"])]
 
     def iter_passages(self, batch: int = 5000, where: dict | None = None) -> Iterator[list[dict]]:
         """All passages in pages of `batch`, without embeddings (memory stays bounded)."""
         for result in self._pages("passages", ["documents", "metadatas"], where, batch):
             yield [
-                {"id": i, "text": t, "metadata": m}
+                {"id": i, **_passage(t, m)}
                 for i, t, m in zip(result["ids"], result["documents"], result["metadatas"])
             ]
 
