@@ -21,8 +21,8 @@ from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
 from prompts import load_prompt
 from rag.citations import Claim, parse_citations
-from rag.text import (ENTITY_LABELS, content_terms, entities, name_mentioned, name_present, names, normalise,
-                      number_values, sentence_spans, strip_preamble, undotted)
+from rag.text import (ENTITY_LABELS, content_stems, content_terms, entities, name_mentioned, name_present, names,
+                      normalise, number_values, sentence_spans, strip_preamble, undotted)
 from rag.verify import ClaimVerifier, Verdict
 from rag.config import Settings
 from rag.dates import time_hints
@@ -469,7 +469,11 @@ class AnswerEngine:
             return result
         hits: list[SearchHit] = inputs["hits"]
         labels = ENTITY_LABELS[frame.kind]
-        known = {normalise(w) for w in re.findall(r"[^\W_]+", undotted(inputs["question"]))}
+        # The question's own names are not the answer, in any form: "Academy Awards" when it says "Academy
+        # Award", "United States" when it says "US".
+        asked = undotted(inputs["question"])
+        known = {normalise(w) for w in re.findall(r"[^\W_]+", asked)} | set(content_stems(asked))
+        acronyms = {w.lower() for w in re.findall(r"[^\W_]+", asked) if len(w) > 1 and w.isupper()}
         where: dict[str, Evidence] = {}
         surface: dict[str, str] = {}
         top = inputs["evidence"][:12]
@@ -478,7 +482,9 @@ class AnswerEngine:
         for item, found in zip(proposing, entities([e.sentence for e in proposing], labels)):
             for text in found:
                 key = normalise(undotted(text))
-                if not set(re.findall(r"[^\W_]+", key)) - known:  # the question's own names are not the answer
+                spelled = re.findall(r"[^\W_]+", key)
+                initials = "".join(w[0] for w in spelled if w not in ("of", "the", "and")) if len(spelled) > 1 else ""
+                if not set(spelled) - known or not set(content_stems(key)) - known or initials in acronyms:
                     continue
                 if key not in where or item.score > where[key].score:
                     where[key], surface[key] = item, text

@@ -82,6 +82,23 @@ def _role_or_demonym(word: str) -> bool:
     return lower in _ROLES or lower.endswith(("ian", "ese", "ish"))
 
 
+def _answering_spans(text: str) -> list[tuple[int, int, int]]:
+    """The passage's sentences to score, as (start, end, where the text scored starts): each sentence, and
+    the sentence after a question scored together with that question ("Which boat won the regatta? The
+    Blue Heron, by two lengths."). A question restates what a reader asks, so it matches the reader's question best while
+    holding none of the answer; the sentence after it gives the answer (explainers and live pages are
+    written this way) and is what gets quoted. A question is never evidence itself."""
+    spans = sentence_spans(text)
+    found = []
+    for i, (start, end) in enumerate(spans):
+        if re.search(r"\?[\"”’')\]]*\s*$", text[start:end]):
+            if i + 1 < len(spans):
+                found.append((spans[i + 1][0], spans[i + 1][1], start))
+            continue
+        found.append((start, end, start))
+    return found
+
+
 @dataclass
 class Evidence:
     passage: int  # 1-based number of the passage in the list given
@@ -110,18 +127,20 @@ class EvidenceScorer:
         """Every sentence of the passages scored against the question, best first; `kind` overrides the
         answer type read from the question ("any" for a yes/no question that happens to say "who")."""
         candidates: list[tuple[int, int, int, str]] = []
+        scored_texts: list[str] = []  # what each candidate is scored on: itself, or the question it answers too
         for number, text in enumerate(passages, 1):
-            for start, end in sentence_spans(text):
+            for start, end, from_ in _answering_spans(text):
                 sentence = text[start:end]
                 # A sentence addressing the model is never evidence: it could not be quoted as an answer.
                 if len(re.findall(r"\w+", sentence)) >= 4 and not is_instruction(sentence):
                     candidates.append((number, start, end, sentence))
+                    scored_texts.append(text[from_:end])
         if not candidates:
             return []
         kind = kind or answer_type(question)
         q_terms = content_terms(question)
         q_names = names(question)
-        sentence_terms = [content_terms(c[3]) for c in candidates]
+        sentence_terms = [content_terms(t) for t in scored_texts]
         df: dict[str, int] = {}
         for terms in sentence_terms:
             for term in terms:
@@ -129,7 +148,7 @@ class EvidenceScorer:
         n = len(candidates)
         idf = {t: math.log(1 + n / (1 + df.get(t, 0))) for t in q_terms}
         total = sum(idf.values()) or 1.0
-        texts = [question] + [expand_abbreviations(c[3]) for c in candidates]
+        texts = [question] + [expand_abbreviations(t) for t in scored_texts]
         vectors = np.asarray(self.embeddings.embed_documents(texts), dtype=np.float32)
         dense = vectors[1:] @ vectors[0]
         results = []
@@ -146,4 +165,6 @@ class EvidenceScorer:
                 score *= 0.5 + 0.5 * covered
             results.append(Evidence(number, sentence, start, end, score, typed, lexical, float(dense[index])))
         results.sort(key=lambda e: -e.score)
-        return results
+        # A sentence after a question is a candidate twice (alone and with its question): the better stands.
+        seen: set[tuple[int, int]] = set()
+        return [e for e in results if (e.passage, e.start) not in seen and not seen.add((e.passage, e.start))]

@@ -879,3 +879,35 @@ def test_an_empty_question_is_refused_with_one_sentence(fake_settings, question)
     with pytest.raises(ValueError) as refused:
         service.ask(question)
     assert str(refused.value) == "The question is empty; ask something about the archive."
+
+
+@pytest.mark.parametrize("question, proposed, expected", [
+    # the question's names in another form are not the answer: a plural, an initialism written out
+    ("Which film won the first Harbour Prize?", ["Harbour Prizes", "Tidewater"], "Tidewater"),
+    ("Which company signed the deal with the UK?", ["United Kingdom", "Norvale"], "Norvale"),
+    # an initialism that is only a lower-case word of the question does not hide a name
+    ("Which company will tell us its plans?", ["United Shipping", "Norvale"], "United Shipping"),
+])
+def test_the_short_answer_is_never_a_name_the_question_gives(fake_settings, monkeypatch, question, proposed, expected):
+    from rag import answer as A
+
+    sentence = "Officials named both of them after the vote."
+    monkeypatch.setattr(A, "entities", lambda texts, labels: [proposed if text == sentence else [] for text in texts])
+    engine = _engine(fake_settings)
+    inputs = _inputs("entity", [("A", sentence, 1.0, False)])
+    inputs["question"] = question
+    assert engine._with_short_answer(inputs, engine._extractive(inputs, None)).answer.startswith(f"{expected} [1]. ")
+
+
+def test_a_question_in_a_passage_is_never_evidence_but_lends_its_words_to_the_sentence_answering_it():
+    from rag.extractive import EvidenceScorer
+    from vectorstore.embeddings import HashingFakeEmbeddings
+
+    passages = ["Which boat won the harbour regatta? The Blue Heron crossed first, two lengths clear. "
+                "Crowds lined the quay.",
+                "The harbour regatta drew boats from six clubs. Which boat won the harbour regatta?"]
+    evidence = EvidenceScorer(HashingFakeEmbeddings()).score("Which boat won the harbour regatta?", passages)
+    assert all(not e.sentence.rstrip().endswith("?") for e in evidence)
+    assert evidence[0].sentence == "The Blue Heron crossed first, two lengths clear."
+    assert passages[0][evidence[0].start:evidence[0].end] == evidence[0].sentence
+    assert len({(e.passage, e.start) for e in evidence}) == len(evidence)  # each sentence once
