@@ -85,9 +85,9 @@ def _role_or_demonym(word: str) -> bool:
 def _answering_spans(text: str) -> list[tuple[int, int, int]]:
     """The passage's sentences to score, as (start, end, where the text scored starts): each sentence, and
     the sentence after a question scored together with that question ("Which boat won the regatta? The
-    Blue Heron, by two lengths."). A question restates what a reader asks, so it matches the reader's question best while
-    holding none of the answer; the sentence after it gives the answer (explainers and live pages are
-    written this way) and is what gets quoted. A question is never evidence itself."""
+    Blue Heron, by two lengths."). A question restates what a reader asks, so it matches the reader's
+    question best while holding none of the answer; the sentence after it gives the answer (explainers
+    and live pages are written this way) and is what gets quoted. A question is never evidence itself."""
     spans = sentence_spans(text)
     found = []
     for i, (start, end) in enumerate(spans):

@@ -68,9 +68,9 @@ def containment(a: Signature, b: Signature) -> float:
 class _Bands:
     """The LSH buckets: for each of the b bands, the band's hash of every stored signature, in numpy arrays.
 
-    Hand-written: datasketch's MinHashLSH keeps a Python set per bucket and band, about 17 KB per article
-    (measured over 2,953 news articles), which is a gigabyte for the 59,000 articles of a million-passage
-    archive and is held by every process that writes. Here a band costs 8 bytes per article (plus 12 in
+    Hand-written: datasketch's MinHashLSH keeps a Python set per bucket and band, about 9 KB per article
+    (17 KB with the MinHash objects kept beside it; measured over 2,953 news articles), which is about a
+    gigabyte for the 59,000 articles of a million-passage archive, in every process that writes. Here a band costs 8 bytes per article (plus 12 in
     the sorted copy queries use): the same buckets, since a band's r values are packed into one 64-bit key
     exactly when r <= 2 (the policy's default gives r = 2) and hashed otherwise. Rows are appended; the
     rows past the last sort are scanned directly, and the sort is redone once they are an eighth of all.
