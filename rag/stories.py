@@ -70,10 +70,11 @@ class _Bands:
 
     Hand-written: datasketch's MinHashLSH keeps a Python set per bucket and band, about 9 KB per article
     (17 KB with the MinHash objects kept beside it; measured over 2,953 news articles), which is about a
-    gigabyte for the 59,000 articles of a million-passage archive, in every process that writes. Here a band costs 8 bytes per article (plus 12 in
-    the sorted copy queries use): the same buckets, since a band's r values are packed into one 64-bit key
-    exactly when r <= 2 (the policy's default gives r = 2) and hashed otherwise. Rows are appended; the
-    rows past the last sort are scanned directly, and the sort is redone once they are an eighth of all.
+    gigabyte for the 59,000 articles of a million-passage archive, in every process that writes. Here a
+    band costs 8 bytes per article (plus 12 in the sorted copy queries use): the same buckets, since a
+    band's r values are packed into one 64-bit key exactly when r <= 2 (the policy's default gives r = 2)
+    and hashed otherwise. Rows are appended; the rows past the last sort are scanned directly, and the
+    sort is redone once they are an eighth of all.
     """
 
     def __init__(self, b: int, r: int):
@@ -171,7 +172,8 @@ class StoryIndex:
     def add(self, article_id: str, signature: Signature, story: str) -> None:
         self.remove(article_id)
         values = np.asarray(signature.minhash.hashvalues, dtype=np.uint32)
-        row = self._bands.append(self._bands.key(values) if signature.shingles else np.zeros(self._bands.b, np.uint64))
+        empty = np.zeros(self._bands.b, np.uint64)  # an empty signature shares no bucket (candidates skip it)
+        row = self._bands.append(self._bands.key(values) if signature.shingles else empty)
         if row == len(self._values):
             size = len(self._bands.keys)
             self._values = np.resize(self._values, (size, self.policy.num_perm))

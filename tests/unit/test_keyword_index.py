@@ -202,3 +202,30 @@ def test_loading_reads_rows_in_slices_and_merging_stops_at_the_cap(tmp_path, mon
     for query in ["Kharkiv metro shelling", "grain Kharkiv report", "water Kherson troops 7", "power"]:
         expected = [(h.id, round(h.score, 5)) for h in whole.search(query, 20)]
         assert [(h.id, round(h.score, 5)) for h in capped.search(query, 20)] == expected, query
+
+
+def test_merges_through_many_adds_replacements_and_removals_rank_as_a_fresh_index(tmp_path, monkeypatch):
+    """Segments merged (without a sort) while articles come, change and go hold exactly the live postings."""
+    import random
+
+    monkeypatch.setattr(keyword_module, "_MERGE_POSTINGS", 60)  # merges stop early, so both paths run
+    rng = random.Random(5)
+    words = ("harbour ferry strike grain port talks mayor flood bridge court rail power water vote fire "
+             "school market budget storm pier").split()
+    index = KeywordIndex(tmp_path / "kw", normalise=expand_abbreviations)
+    live: dict[str, tuple[str, list[dict]]] = {}
+    for step in range(120):
+        article = f"a{rng.randrange(40)}"
+        if article in live and rng.random() < 0.3:
+            index.update({}, remove=[article])
+            del live[article]
+            continue
+        texts = [" ".join(rng.choices(words, k=rng.randint(3, 9))) + "." for _ in range(rng.randint(1, 3))]
+        live[article] = passages(article, texts, content_hash=f"h{step}")
+        index.update({article: live[article]})
+    assert len(index._segments) > 1
+    fresh = KeywordIndex(tmp_path / "fresh", normalise=expand_abbreviations)
+    fresh.update(dict(live))
+    for query in ["harbour ferry", "grain port talks", "flood bridge court water", "storm", "mayor vote budget"]:
+        expected = sorted((h.id, round(h.score, 5)) for h in fresh.search(query, 200))
+        assert sorted((h.id, round(h.score, 5)) for h in index.search(query, 200)) == expected, query
