@@ -470,10 +470,18 @@ class AnswerEngine:
         hits: list[SearchHit] = inputs["hits"]
         labels = ENTITY_LABELS[frame.kind]
         # The question's own names are not the answer, in any form: "Academy Awards" when it says "Academy
-        # Award", "United States" when it says "US".
+        # Award", "United States" when it says "US", "Russia" when it says "Russian".
         asked = undotted(inputs["question"])
         known = {normalise(w) for w in re.findall(r"[^\W_]+", asked)} | set(content_stems(asked))
         acronyms = {w.lower() for w in re.findall(r"[^\W_]+", asked) if len(w) > 1 and w.isupper()}
+        asked_words = {normalise(w) for w in re.findall(r"[^\W_]+", asked)}
+
+        def given(word: str) -> bool:
+            """The question gives this word, or the adjective of it ("Russian" for "Russia", "Chinese" for
+            "China", "Israeli" for "Israel")."""
+            return word in known or len(word) >= 4 and any(
+                other.startswith(word[:-1]) and len(other) - len(word) <= 3
+                and other.endswith(("n", "an", "ian", "ese", "i")) and other != word for other in asked_words)
         where: dict[str, Evidence] = {}
         surface: dict[str, str] = {}
         top = inputs["evidence"][:12]
@@ -484,7 +492,7 @@ class AnswerEngine:
                 key = normalise(undotted(text))
                 spelled = re.findall(r"[^\W_]+", key)
                 initials = "".join(w[0] for w in spelled if w not in ("of", "the", "and")) if len(spelled) > 1 else ""
-                if not set(spelled) - known or not set(content_stems(key)) - known or initials in acronyms:
+                if all(map(given, spelled)) or not set(content_stems(key)) - known or initials in acronyms:
                     continue
                 if key not in where or item.score > where[key].score:
                     where[key], surface[key] = item, text

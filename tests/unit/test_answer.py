@@ -885,6 +885,8 @@ def test_an_empty_question_is_refused_with_one_sentence(fake_settings, question)
     # the question's names in another form are not the answer: a plural, an initialism written out
     ("Which film won the first Harbour Prize?", ["Harbour Prizes", "Tidewater"], "Tidewater"),
     ("Which company signed the deal with the UK?", ["United Kingdom", "Norvale"], "Norvale"),
+    # the country of an adjective the question uses
+    ("Which port did Norvalian ships leave?", ["Norvalia", "Brask"], "Brask"),
     # an initialism that is only a lower-case word of the question does not hide a name
     ("Which company will tell us its plans?", ["United Shipping", "Norvale"], "United Shipping"),
 ])
