@@ -469,8 +469,8 @@ class AnswerEngine:
             return result
         hits: list[SearchHit] = inputs["hits"]
         labels = ENTITY_LABELS[frame.kind]
-        # The question's own names are not the answer, in any form: "Academy Awards" when it says "Academy
-        # Award", "United States" when it says "US", "Russia" when it says "Russian".
+        # The question's own names are not the answer, in any form: "Harbour Prizes" when it says "Harbour
+        # Prize", "United States" when it says "US", "Norvalia" when it says "Norvalian".
         asked = undotted(inputs["question"])
         known = {normalise(w) for w in re.findall(r"[^\W_]+", asked)} | set(content_stems(asked))
         acronyms = {w.lower() for w in re.findall(r"[^\W_]+", asked) if len(w) > 1 and w.isupper()}

@@ -883,7 +883,7 @@ def test_an_empty_question_is_refused_with_one_sentence(fake_settings, question)
 
 @pytest.mark.parametrize("question, proposed, expected", [
     # the question's names in another form are not the answer: a plural, an initialism written out
-    ("Which film won the first Harbour Prize?", ["Harbour Prizes", "Tidewater"], "Tidewater"),
+    ("Which vessel took the first Harbour Prize?", ["Harbour Prizes", "Tidewater"], "Tidewater"),
     ("Which company signed the deal with the UK?", ["United Kingdom", "Norvale"], "Norvale"),
     # the country of an adjective the question uses
     ("Which port did Norvalian ships leave?", ["Norvalia", "Brask"], "Brask"),
