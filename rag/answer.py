@@ -472,9 +472,10 @@ class AnswerEngine:
         # The question's own names are not the answer, in any form: "Harbour Prizes" when it says "Harbour
         # Prize", "United States" when it says "US", "Norvalia" when it says "Norvalian".
         asked = undotted(inputs["question"])
-        known = {normalise(w) for w in re.findall(r"[^\W_]+", asked)} | set(content_stems(asked))
-        acronyms = {w.lower() for w in re.findall(r"[^\W_]+", asked) if len(w) > 1 and w.isupper()}
-        asked_words = {normalise(w) for w in re.findall(r"[^\W_]+", asked)}
+        tokens = re.findall(r"[^\W_]+", asked)
+        asked_words = {normalise(w) for w in tokens}
+        known = asked_words | set(content_stems(asked))
+        acronyms = {w.lower() for w in tokens if len(w) > 1 and w.isupper()}
 
         def given(word: str) -> bool:
             """The question gives this word, or the adjective of it ("Russian" for "Russia", "Chinese" for
