@@ -75,6 +75,7 @@ class RagService:
     def warm_up(self) -> None:
         """Load the embedding model and the keyword index now rather than on the first request."""
         self.embeddings.warm_up()
+        self.keyword.load()
         self.searcher.sync_keyword_index()
 
     def prime_writer(self) -> float:

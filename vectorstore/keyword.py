@@ -140,6 +140,10 @@ class KeywordIndex:
         self._normalise = normalise
         self._stem = None
         self._lock = threading.Lock()
+        # The postings are read into memory on the first search (or load()), not by writing: a process
+        # that only ingests (the CLI, a batch job) never holds them, about 0.7 KB per passage of the archive.
+        self._in_memory = False
+        self._load_lock = threading.Lock()
         self._reset_memory()
 
     # --- in-memory state ------------------------------------------------------------------------
@@ -166,11 +170,13 @@ class KeywordIndex:
         self._norm: np.ndarray | None = None  # k1 * (1 - b + b * length / average length), per position
 
     def __len__(self) -> int:
+        self._ensure_loaded()
         return self._live
 
     @property
     def ids(self) -> list[str]:
         """The ids of the passages the index holds."""
+        self._ensure_loaded()
         with self._lock:
             return list(self._position)
 
@@ -297,24 +303,36 @@ class KeywordIndex:
             self._ensure_schema(db)
         return db
 
+    def _ensure_loaded(self) -> None:
+        if not self._in_memory:
+            self.load()
+
     def load(self) -> bool:
-        """Read the published index into memory; False when there is none."""
-        if self._connect(create=False) is None:
-            return False
-        try:
-            self.refresh()
-        except sqlite3.DatabaseError:
-            return False
+        """Read the published index into memory (and keep it in step from here on); False when there is none."""
+        with self._load_lock:  # a search waits here until the postings are all in
+            try:
+                if self._connect(create=False) is not None:
+                    self._catch_up(postings=True)
+            except sqlite3.DatabaseError:
+                pass
+            self._in_memory = False
         return self._generation is not None
 
     def refresh(self) -> str | None:
         """Catch up with what was written to the index since this process last looked (by this process or
         another): the rows added and removed since then, or everything when the index was rebuilt.
-        Returns the store version the index mirrors."""
+        Returns the store version the index mirrors. Before the first search or load() only the version
+        is read."""
+        return self._catch_up(postings=self._in_memory)
+
+    def _catch_up(self, postings: bool) -> str | None:
         db = self._db()
         try:
             db.execute("BEGIN")  # one read snapshot: rows, removals and version agree
             meta = self._meta(db)
+            if not postings:
+                self.version = meta.get("version") or None
+                return self.version
             with self._lock:
                 if meta.get("generation") != self._generation or int(meta.get("pruned_through", 0)) > self._max_removed:
                     self._reset_memory()
@@ -452,6 +470,7 @@ class KeywordIndex:
 
     def split_by_filter(self, ids: list[str], where: PassageFilter) -> tuple[list[str], list[str]]:
         """(ids this index holds and the filter keeps, in the given order; ids it does not hold)."""
+        self._ensure_loaded()
         with self._lock:
             rows = [self._position.get(pid) for pid in ids]
             known = np.asarray([row for row in rows if row is not None], dtype=np.int64)
@@ -469,6 +488,7 @@ class KeywordIndex:
         """How rare the text's rarest word is in the archive: the largest BM25 idf among its tokens (a word
         the index has never seen counts as in no passage); 0.0 for a text with no token or an empty index."""
         tokens = self._tokens([text])[0]
+        self._ensure_loaded()
         with self._lock:
             if not tokens or not self._live:
                 return 0.0
@@ -480,6 +500,7 @@ class KeywordIndex:
 
     def search(self, query: str, n: int, where: PassageFilter | None = None) -> list[KeywordHit]:
         """Top `n` passages by BM25 among those the filter keeps; passages sharing no term are left out."""
+        self._ensure_loaded()
         if n <= 0 or not self._live:
             return []
         tokens = self._tokens([query])[0]

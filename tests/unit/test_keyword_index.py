@@ -213,6 +213,7 @@ def test_merges_through_many_adds_replacements_and_removals_rank_as_a_fresh_inde
     words = ("harbour ferry strike grain port talks mayor flood bridge court rail power water vote fire "
              "school market budget storm pier").split()
     index = KeywordIndex(tmp_path / "kw", normalise=expand_abbreviations)
+    index.load()  # in memory from the start, so each update is applied (and merged) as it comes
     live: dict[str, tuple[str, list[dict]]] = {}
     for step in range(120):
         article = f"a{rng.randrange(40)}"
@@ -229,3 +230,20 @@ def test_merges_through_many_adds_replacements_and_removals_rank_as_a_fresh_inde
     for query in ["harbour ferry", "grain port talks", "flood bridge court water", "storm", "mayor vote budget"]:
         expected = sorted((h.id, round(h.score, 5)) for h in fresh.search(query, 200))
         assert sorted((h.id, round(h.score, 5)) for h in index.search(query, 200)) == expected, query
+
+
+def test_a_process_that_only_writes_never_holds_the_postings(tmp_path):
+    """Writing records the rows and the version but reads no postings into memory (an ingest-only process
+    would hold about 0.7 KB per passage of the archive for nothing); the first search reads them all."""
+    writer = KeywordIndex(tmp_path / "kw", normalise=expand_abbreviations)
+    for article, texts in TEXTS.items():
+        writer.update({article: passages(article, texts)}, version=f"v-{article}")
+    writer.update({}, remove=["kherson"], version="v-last")
+    assert writer.refresh() == "v-last"
+    assert writer._segments == [] and writer._ids == [] and not writer._vocab  # nothing read back
+    reader = KeywordIndex(tmp_path / "kw", normalise=expand_abbreviations)
+    reader.load()
+    expected = [(h.id, round(h.score, 5)) for h in reader.search("Kharkiv metro power", 10)]
+    assert expected and not any(pid.startswith("kherson") for pid, _ in expected)
+    assert [(h.id, round(h.score, 5)) for h in writer.search("Kharkiv metro power", 10)] == expected
+    assert writer._segments and len(writer) == len(reader)

@@ -142,3 +142,15 @@ def test_on_a_chroma_server_an_ingest_compares_the_whole_manifest(loaded, tmp_pa
     (tmp_path / "zeppelin.txt").write_text(" date 2022-08-01 A zeppelin was seen over the harbour.", encoding="utf-8")
     loaded.ingest([tmp_path / "zeppelin.txt"])
     assert {"status": "complete"} in scans
+
+
+def test_an_ingest_holds_no_postings_and_warm_up_reads_them_before_the_first_request(fake_settings):
+    """A process that only ingests (the CLI, a batch job) writes the index without reading its postings
+    back; a server's warm_up reads them at start, so its first search does not pay for it."""
+    writer = RagService(fake_settings)
+    report = writer.ingest([SAMPLE_CORPUS])
+    assert report.added and writer.keyword.version == writer.store.version()  # indexed, up to date
+    assert not writer.keyword._segments and not writer.keyword._vocab
+    server = RagService(fake_settings)
+    server.warm_up()
+    assert server.keyword._segments and len(server.keyword) == server.passage_count()
