@@ -211,6 +211,7 @@ def bench_real_news(path: Path, embedding: str) -> dict:
     with tempfile.TemporaryDirectory(prefix="newsrag-bench-real-") as tmp:
         service = RagService(_settings(Path(tmp) / "store", embedding=embedding))
         service.embeddings.warm_up()  # model loading is not ingest throughput
+        service.prime_writer()  # nor opening the store and its story index: a server does both at start
         report = service.ingest([path]).to_json()
         if not report["passages"]:
             raise ValueError(f"{path} gave no passages to ingest ({len(report['failed'])} failed); "

@@ -265,7 +265,8 @@ class Ingestor:
                 failed_files.add(_origin_file(result.path))
                 continue
             article = result
-            if article.id in seen_ids and seen_ids[article.id][1] == article.content_hash:
+            content_hash = article.content_hash
+            if article.id in seen_ids and seen_ids[article.id][1] == content_hash:
                 # The same article twice in one batch (two copies of one feed): a duplicate, not an error.
                 report.duplicates.append({"path": article.origin, "id": article.id, "duplicate_of": article.id})
                 continue
@@ -276,9 +277,9 @@ class Ingestor:
                 )
                 report.failed.append({"path": article.origin, "error": message})
                 continue
-            seen_ids[article.id] = (article.origin, article.content_hash)
+            seen_ids[article.id] = (article.origin, content_hash)
             existing = manifest.get(article.id)
-            if existing and existing.get("content_hash") == article.content_hash and existing.get("status") == "complete":
+            if existing and existing.get("content_hash") == content_hash and existing.get("status") == "complete":
                 report.unchanged += 1
                 continue
             twin = by_text_hash.get(article.text_hash)
@@ -333,11 +334,10 @@ class Ingestor:
         for article, _, outcome in buffer:
             if outcome == "updated":  # new articles have no passages: none exist without a manifest record
                 self.store.delete_passages(article.id)
-        rows = [
-            (f"{article.id}#{p.index}", p.text, passage_metadata(article, p, article.content_hash))
-            for article, passages, _ in buffer
-            for p in passages
-        ]
+        rows = []
+        for article, passages, _ in buffer:
+            content_hash = article.content_hash  # hashes the whole article (raw text too): once, not per passage
+            rows.extend((f"{article.id}#{p.index}", p.text, passage_metadata(article, p, content_hash)) for p in passages)
         batch = self.settings.ingest_batch_size
         for low in range(0, len(rows), batch):
             part = rows[low : low + batch]
