@@ -157,8 +157,9 @@ class KeywordIndex:
         self._max_term = 0
         self._df = np.zeros(0, dtype=np.int64)
         self._segments: list[_Segment] = []
-        self._ids: list[str | None] = []  # position -> passage id (None once removed)
-        self._position: dict[str, int] = {}  # live passage id -> position
+        # Passage ids are not held in memory (a string and a dict entry, about 150 B per passage): a position's
+        # row gives its id in the database, and an id its row. Rows are never reused (AUTOINCREMENT).
+        self._applied = 0  # positions in use (removed ones included)
         # The database row of each position: rows are applied in ascending order, so a sorted array finds
         # a removed row's position (a dict took about 110 B per passage, this 8).
         self._row = np.zeros(0, dtype=np.int64)
@@ -181,10 +182,43 @@ class KeywordIndex:
         """The ids of the passages the index holds."""
         self._ensure_loaded()
         with self._lock:
-            return list(self._position)
+            rows = self._row[: self._applied][self._alive[: self._applied]]
+        return list(self._ids_of_rows(rows.tolist()).values())
+
+    def _ids_of_rows(self, rows: list[int]) -> dict[int, str]:
+        """row -> passage id, for the rows still in the database (another process may have removed some)."""
+        found: dict[int, str] = {}
+        db = self._connect(create=False)
+        if db is None or not rows:
+            return found
+        try:
+            for low in range(0, len(rows), _SQL_VARIABLES):
+                part = rows[low : low + _SQL_VARIABLES]
+                found.update(db.execute(f"SELECT row, id FROM passages WHERE row IN ({','.join('?' * len(part))})", part))
+        except sqlite3.DatabaseError:
+            pass
+        finally:
+            db.close()
+        return found
+
+    def _rows_of_ids(self, ids: list[str]) -> dict[str, int]:
+        """passage id -> its row in the database, for the ids it holds."""
+        found: dict[str, int] = {}
+        db = self._connect(create=False)
+        if db is None or not ids:
+            return found
+        try:
+            for low in range(0, len(ids), _SQL_VARIABLES):
+                part = ids[low : low + _SQL_VARIABLES]
+                found.update(db.execute(f"SELECT id, row FROM passages WHERE id IN ({','.join('?' * len(part))})", part))
+        except sqlite3.DatabaseError:
+            pass
+        finally:
+            db.close()
+        return found
 
     def _grow(self, extra: int) -> None:
-        need = len(self._ids) + extra
+        need = self._applied + extra
         if need <= len(self._alive):
             return
         capacity = max(need, 2 * len(self._alive), 1024)
@@ -209,7 +243,7 @@ class KeywordIndex:
             df = np.zeros(max(terms[-1][0] + 1, 2 * len(self._df)), dtype=np.int64)
             df[: len(self._df)] = self._df
             self._df = df
-        applied = len(self._ids)
+        applied = self._applied
         for row, blob in removed:
             position = int(np.searchsorted(self._row[:applied], row))
             if position == applied:
@@ -220,15 +254,11 @@ class KeywordIndex:
             self._alive[position] = False
             self._live -= 1
             self._total_length -= float(self._length[position])
-            del self._position[self._ids[position]]
-            self._ids[position] = None
         if added:
             self._grow(len(added))
-            first = len(self._ids)
-            rows, pids, date_min, date_max, source_key, length, term_blobs, count_blobs = zip(*added)
-            positions = range(first, first + len(added))
-            self._ids.extend(pids)
-            self._position.update(zip(pids, positions))
+            first = self._applied
+            rows, date_min, date_max, source_key, length, term_blobs, count_blobs = zip(*added)
+            self._applied += len(added)
             span = slice(first, first + len(added))
             self._row[span] = rows
             self._alive[span] = True
@@ -354,7 +384,7 @@ class KeywordIndex:
                                    (self._max_term,)).fetchall()
                 self._apply(terms, [(row, blob) for _, row, blob in removed], [])
                 # New rows in slices: read whole, their rows and blobs peaked at about 2.5 KB a passage.
-                rows = db.execute("SELECT row, id, date_min, date_max, source_key, length, terms, counts "
+                rows = db.execute("SELECT row, date_min, date_max, source_key, length, terms, counts "
                                   "FROM passages WHERE row > ? ORDER BY row", (self._max_row,))
                 while added := rows.fetchmany(_LOAD_ROWS):
                     self._apply([], [], added)
@@ -479,14 +509,21 @@ class KeywordIndex:
     def split_by_filter(self, ids: list[str], where: PassageFilter) -> tuple[list[str], list[str]]:
         """(ids this index holds and the filter keeps, in the given order; ids it does not hold)."""
         self._ensure_loaded()
+        row_of = self._rows_of_ids(ids)
         with self._lock:
-            rows = [self._position.get(pid) for pid in ids]
-            known = np.asarray([row for row in rows if row is not None], dtype=np.int64)
+            applied = self._row[: self._applied]
+            positions = []
+            for pid in ids:
+                row = row_of.get(pid)
+                at = int(np.searchsorted(applied, row)) if row is not None else len(applied)
+                # not in memory yet (written since this process last looked) or removed: unknown here
+                positions.append(at if at < len(applied) and applied[at] == row and self._alive[at] else None)
+            known = np.asarray([at for at in positions if at is not None], dtype=np.int64)
             mask = where.mask(self._date_min[known], self._date_max[known], self._source_key[known])
         kept = iter(mask if mask is not None else np.ones(len(known), dtype=bool))
         keep, unknown = [], []
-        for pid, row in zip(ids, rows):
-            if row is None:
+        for pid, at in zip(ids, positions):
+            if at is None:
                 unknown.append(pid)
             elif next(kept):
                 keep.append(pid)
@@ -516,7 +553,7 @@ class KeywordIndex:
             terms = [self._vocab[t] for t in tokens if t in self._vocab]
             if not terms or not self._live:
                 return []
-            size = len(self._ids)
+            size = self._applied
             scores = np.zeros(size, dtype=np.float32)
             for term in terms:  # a word said twice counts twice, as in bm25s
                 df = int(self._df[term])
@@ -534,8 +571,10 @@ class KeywordIndex:
                 if mask is not None:
                     keep = keep & mask
             scores = np.where(keep, scores, 0.0)
-            ids = self._ids
             n = min(n, size)
             top = np.argpartition(-scores, n - 1)[:n]
-            top = top[np.argsort(-scores[top], kind="stable")]
-            return [KeywordHit(int(i), ids[i], float(scores[i])) for i in top if scores[i] > 0]
+            top = [int(i) for i in top[np.argsort(-scores[top], kind="stable")] if scores[i] > 0]
+            rows = [int(self._row[i]) for i in top]
+        ids = self._ids_of_rows(rows)
+        # A row another process removed since this one last looked has no id any more: left out.
+        return [KeywordHit(i, ids[row], float(scores[i])) for i, row in zip(top, rows) if row in ids]

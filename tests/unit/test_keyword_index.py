@@ -240,7 +240,7 @@ def test_a_process_that_only_writes_never_holds_the_postings(tmp_path):
         writer.update({article: passages(article, texts)}, version=f"v-{article}")
     writer.update({}, remove=["kherson"], version="v-last")
     assert writer.refresh() == "v-last"
-    assert writer._segments == [] and writer._ids == [] and not writer._vocab  # nothing read back
+    assert writer._segments == [] and writer._applied == 0 and not writer._vocab  # nothing read back
     reader = KeywordIndex(tmp_path / "kw", normalise=expand_abbreviations)
     reader.load()
     expected = [(h.id, round(h.score, 5)) for h in reader.search("Kharkiv metro power", 10)]
