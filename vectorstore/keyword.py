@@ -187,32 +187,23 @@ class KeywordIndex:
 
     def _ids_of_rows(self, rows: list[int]) -> dict[int, str]:
         """row -> passage id, for the rows still in the database (another process may have removed some)."""
-        found: dict[int, str] = {}
-        db = self._connect(create=False)
-        if db is None or not rows:
-            return found
-        try:
-            for low in range(0, len(rows), _SQL_VARIABLES):
-                part = rows[low : low + _SQL_VARIABLES]
-                found.update(db.execute(f"SELECT row, id FROM passages WHERE row IN ({','.join('?' * len(part))})", part))
-        except sqlite3.DatabaseError:
-            pass
-        finally:
-            db.close()
-        return found
+        return self._lookup("SELECT row, id FROM passages WHERE row IN ({})", rows)
 
     def _rows_of_ids(self, ids: list[str]) -> dict[str, int]:
         """passage id -> its row in the database, for the ids it holds."""
-        found: dict[str, int] = {}
+        return self._lookup("SELECT id, row FROM passages WHERE id IN ({})", ids)
+
+    def _lookup(self, query: str, keys: list) -> dict:
+        found: dict = {}
         db = self._connect(create=False)
-        if db is None or not ids:
+        if db is None:
             return found
         try:
-            for low in range(0, len(ids), _SQL_VARIABLES):
-                part = ids[low : low + _SQL_VARIABLES]
-                found.update(db.execute(f"SELECT id, row FROM passages WHERE id IN ({','.join('?' * len(part))})", part))
+            for low in range(0, len(keys), _SQL_VARIABLES):
+                part = keys[low : low + _SQL_VARIABLES]
+                found.update(db.execute(query.format(",".join("?" * len(part))), part))
         except sqlite3.DatabaseError:
-            pass
+            pass  # no index yet, or one being rebuilt: nothing known
         finally:
             db.close()
         return found

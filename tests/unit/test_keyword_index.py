@@ -291,3 +291,20 @@ def test_a_loaded_index_holds_little_beside_its_postings(tmp_path):
     finally:
         tracemalloc.stop()
     assert per_passage < 750, per_passage  # 671 measured; 824 with a row dict and a string per outlet
+
+
+def test_hits_and_filters_use_the_database_ids_so_a_removal_elsewhere_drops_out_before_a_refresh(tmp_path):
+    """Ids are read from the database, not memory: a passage another process removed is neither a hit nor
+    kept by a filter, even before this process takes up the removal; one written since is unknown here."""
+    writer = KeywordIndex(tmp_path / "kw", normalise=expand_abbreviations)
+    writer.update({name: passages(name, texts) for name, texts in TEXTS.items()})
+    reader = KeywordIndex(tmp_path / "kw", normalise=expand_abbreviations)
+    assert {h.id for h in reader.search("Kharkiv", 10)} == {"power#1", "metro#0"}
+    writer.update({}, remove=["metro"])
+    writer.update({"later": passages("later", ["Kharkiv trams ran again."])})
+    assert {h.id for h in reader.search("Kharkiv", 10)} == {"power#1"}  # not refreshed: "later" unseen
+    everything = PassageFilter()
+    keep, unknown = reader.split_by_filter(["metro#0", "power#1", "later#0"], everything)
+    assert keep == ["power#1"] and unknown == ["metro#0", "later#0"]
+    reader.refresh()
+    assert {h.id for h in reader.search("Kharkiv", 10)} == {"power#1", "later#0"}
