@@ -141,7 +141,7 @@ class KeywordIndex:
         self._stem = None
         self._lock = threading.Lock()
         # The postings are read into memory on the first search (or load()), not by writing: a process
-        # that only ingests (the CLI, a batch job) never holds them, about 0.7 KB per passage of the archive.
+        # that only ingests (the CLI, a batch job) never holds them, about 0.5 KB per passage of the archive.
         self._in_memory = False
         self._load_lock = threading.Lock()
         self._reset_memory()
