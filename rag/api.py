@@ -46,7 +46,7 @@ def build_api(service: RagService, api_key: str | None = None) -> APIRouter:
     def health():
         try:
             passages = service.passage_count()
-            articles = len(service.documents())
+            articles = service.article_count()
         except StoreError as exc:
             return JSONResponse({"status": "unavailable", "error": {"code": 503, "message": str(exc)}}, status_code=503)
         return {"status": "ok", "store": "ok", "articles": articles, "passages": passages,

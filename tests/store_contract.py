@@ -100,6 +100,14 @@ class StoreContract:
         store.delete_article("c")
         assert set(store.articles()) == {"a", "b"}
 
+    def test_count_articles_counts_the_manifest_records_without_the_stores_own(self, store):
+        assert store.count_articles() == len(store.articles()) == 3
+        store.put_article("b", {"title": "T b", "status": "pending", "passages": 1, "text_hash": "b"})
+        assert store.count_articles({"status": "complete"}) == 2 and store.count_articles({"status": "pending"}) == 1
+        store.bump_version()  # the store's own record sits in the same collection
+        store.delete_article("c")
+        assert store.count_articles() == 2
+
     def test_the_manifest_is_read_in_bounded_pages(self, store, monkeypatch):
         """Every record is returned, and no get() asks for more than a page: larger pages made embedded
         Chroma keep memory after each full read (vectorstore/chroma.py _MANIFEST_PAGE)."""

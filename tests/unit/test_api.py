@@ -34,6 +34,20 @@ def test_health(client):
     assert data["status"] == "ok" and data["articles"] == 5 and data["passages"] > 5
 
 
+def test_health_counts_articles_without_listing_them_and_once_per_store_version(client, monkeypatch):
+    """A probe must not read every article's record (22 s at 59,000 articles): the count is kept per version."""
+    service = client.app.state.service
+    monkeypatch.setattr(service.store, "articles", lambda *a, **k: pytest.fail("/health listed the articles"))
+    counted = []
+    count = service.store.count_articles
+    monkeypatch.setattr(service.store, "count_articles", lambda *a, **k: counted.append(1) or count(*a, **k))
+    assert [client.get("/health").json()["articles"] for _ in range(3)] == [5, 5, 5]
+    assert len(counted) <= 1
+    monkeypatch.undo()
+    assert service.delete(service.documents()[0]["id"])
+    assert client.get("/health").json()["articles"] == 4
+
+
 def test_ask_json(client):
     data = client.post("/v1/ask", json={"question": TORETSK}).json()
     assert "1,400" in data["answer"] and not data["abstained"]
