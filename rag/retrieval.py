@@ -19,6 +19,14 @@ from vectorstore.chroma import ChromaStore
 from vectorstore.filters import PassageFilter
 from vectorstore.keyword import KeywordIndex
 
+# What searches read from an article's manifest record: only these are kept in the per-version views, not
+# the story signature (about 1 KB a record) and the rest (26 MB less RSS after a manifest read at 59,453 articles).
+_VIEW_FIELDS = ("source", "source_key", "date_min", "date_max", "story", "content_hash", "passages", "status")
+
+
+def _light(record: dict) -> dict:
+    return {name: record[name] for name in _VIEW_FIELDS if name in record}
+
 Mode = Literal["hybrid", "dense", "bm25"]
 
 
@@ -137,7 +145,7 @@ class HybridSearcher:
         version = version or self.store.version()
         if self._manifest[0] != version:
             outlets, members = set(), {}
-            complete = self.store.articles(where={"status": "complete"})
+            complete = {a: _light(r) for a, r in self.store.articles(where={"status": "complete"}).items()}
             for article_id, record in complete.items():
                 outlets.add((record.get("source") or "").strip())
                 if record.get("story"):
@@ -175,9 +183,11 @@ class HybridSearcher:
         missing = sorted(story for story in stories if story not in cache)
         if missing:
             found: dict[str, list[dict]] = {story: [] for story in missing}
-            where = {"$and": [{"status": "complete"}, {"story": {"$in": missing}}]}
-            for article_id, record in self.store.articles(where=where).items():
-                found[record["story"]].append({"id": article_id, **record})
+            # Their ids first, then their records by id: reading the records by the filter re-runs it for
+            # every page (21 s for a story of 12,000 copies on the 1M store, against 1 s).
+            ids = self.store.article_ids({"$and": [{"status": "complete"}, {"story": {"$in": missing}}]})
+            for article_id, record in self.store.articles(ids=ids).items():
+                found[record["story"]].append({"id": article_id, **_light(record)})
             cache.update(found)
         return cache
 

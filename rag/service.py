@@ -278,7 +278,7 @@ class RagService:
         version = self.store.version()
         cached = self._article_count
         if cached is None or cached[0] != version:
-            cached = self._article_count = (version, self.store.count_articles({"status": "complete"}))
+            cached = self._article_count = (version, len(self.store.article_ids({"status": "complete"})))
         return cached[1]
 
     def is_empty(self) -> bool:

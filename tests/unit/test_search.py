@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rag.retrieval import build_filter, reciprocal_rank_fusion
 from tests.conftest import SAMPLE_CORPUS
@@ -156,3 +159,22 @@ def test_dense_filter_judges_passages_the_keyword_index_does_not_hold_yet(loaded
     assert "late" in ids and "early" not in ids
     assert [(r["id"], round(r["distance"], 5)) for r in searcher._dense(vector, 5, where)] == _chroma_filtered(
         loaded, "Toretsk civilians queued at dawn", 5, where)
+
+
+_dates = st.sampled_from([None, 0, 20220101, 20220605, 20220606, 20221231])
+
+
+@given(since=st.sampled_from([None, 20220101, 20220606]), until=st.sampled_from([None, 20220605, 20221231]),
+       sources=st.sampled_from([None, frozenset({"a"}), frozenset({"a", "b"})]),
+       date_min=_dates, date_max=_dates, key=st.sampled_from([None, "", "a", "b"]))
+def test_one_records_filter_test_is_the_same_rule_as_the_mask(since, until, sources, date_min, date_max, key):
+    """`matches` (one story member or passage at a time) and `mask` (arrays) must never disagree; missing
+    fields count as an unknown date and no outlet."""
+    from vectorstore.filters import PassageFilter
+
+    where = PassageFilter(since=since, until=until, sources=sources)
+    record = {name: value for name, value in (("date_min", date_min), ("date_max", date_max), ("source_key", key))
+              if value is not None}
+    keep = where.mask(np.asarray([record.get("date_min", 0)]), np.asarray([record.get("date_max", 0)]),
+                      np.asarray([record.get("source_key", "")], dtype=object))
+    assert where.matches(record) == (True if keep is None else bool(keep[0]))
