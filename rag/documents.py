@@ -711,3 +711,8 @@ def iter_files(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> Iterator[
 def source_key(source: str | None) -> str:
     """An outlet's name as filters, story groups and answers compare it: trimmed, in lower case."""
     return (source or "").strip().lower()
+
+
+def stored_outlets(manifest: dict[str, dict]) -> list[str]:
+    """The distinct outlets (as written, trimmed) of a manifest's complete articles, sorted."""
+    return sorted({(r.get("source") or "").strip() for r in manifest.values() if r.get("status") == "complete"} - {""})

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from rag.chunking import Passage, split_text
 from rag.config import Settings
-from rag.documents import Article, LoadError, iter_files, load_file, source_key
+from rag.documents import Article, LoadError, iter_files, load_file, source_key, stored_outlets
 from rag.stories import StoryKeeper
 from vectorstore.chroma import ChromaStore
 from rag.text import expand_abbreviations
@@ -315,7 +315,10 @@ class Ingestor:
                 report.removed += 1
 
         if version_bumped:
-            self.store.bump_version()  # a second bump: a reader that indexed mid-run sees it is stale
+            # A second bump: a reader that indexed mid-run sees it is stale. With it go the outlets, which
+            # readers would otherwise read the whole manifest for; only where this writer's manifest is
+            # the store's (embedded: one writer at a time), never a guess on a shared server.
+            self.store.bump_version(outlets=None if self.store.url else stored_outlets(manifest))
         report.passages = self.store.count_passages()
         report.seconds = time.perf_counter() - started
         report.embed_seconds = getattr(self.embeddings, "seconds_encoding", 0.0) - embed_before

@@ -13,7 +13,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from rag.config import Settings
-from rag.documents import date_bounds, parse_date, source_key
+from rag.documents import date_bounds, parse_date, source_key, stored_outlets
 from rag.stories import other_outlets
 from vectorstore.chroma import ChromaStore
 from vectorstore.filters import PassageFilter
@@ -144,18 +144,19 @@ class HybridSearcher:
         read again when the store changes."""
         version = version or self.store.version()
         if self._manifest[0] != version:
-            outlets, members = set(), {}
+            members: dict[str, list[dict]] = {}
             complete = {a: _light(r) for a, r in self.store.articles(where={"status": "complete"}).items()}
             for article_id, record in complete.items():
-                outlets.add((record.get("source") or "").strip())
                 if record.get("story"):
                     members.setdefault(record["story"], []).append({"id": article_id, **record})
-            self._manifest = (version, sorted(o for o in outlets if o), members, complete)
+            self._manifest = (version, stored_outlets(complete), members, complete)
         return self._manifest[1], self._manifest[2], self._manifest[3]
 
     def outlets(self) -> list[str]:
-        """The distinct outlets of the stored articles (as written), read again when the store changes."""
-        return self._manifest_view()[0]
+        """The distinct outlets of the stored articles (as written): as the writer recorded them with the
+        store's version, else from the manifest, read again when the store changes."""
+        recorded = self.store.outlets()
+        return recorded if recorded is not None else self._manifest_view()[0]
 
     def _count_carriers(self, hits: list["SearchHit"], where: PassageFilter | None = None) -> None:
         """Set each hit's `also_carried_by`: how many other outlets carry its story, counting only copies

@@ -141,6 +141,13 @@ class StoreContract:
         after = store.bump_version()
         assert after != before and store.version() == after
 
+    def test_outlets_hold_for_the_version_they_were_recorded_with(self, store):
+        assert store.outlets() is None
+        store.bump_version(outlets=["Zeta Daily", "Alpha Wire"])
+        assert store.outlets() == ["Alpha Wire", "Zeta Daily"]
+        store.bump_version()
+        assert store.outlets() is None
+
     def test_reopening_keeps_data(self, store, make_store):
         again = make_store(reuse=store)
         assert again.count_passages() == 4

@@ -178,3 +178,43 @@ def test_one_records_filter_test_is_the_same_rule_as_the_mask(since, until, sour
     keep = where.mask(np.asarray([record.get("date_min", 0)]), np.asarray([record.get("date_max", 0)]),
                       np.asarray([record.get("source_key", "")], dtype=object))
     assert where.matches(record) == (True if keep is None else bool(keep[0]))
+
+
+def _feed(path, *records):
+    import json
+
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def test_outlets_come_with_the_writers_version_and_the_manifest_is_read_only_without_them(fake_service, tmp_path):
+    """A question's outlets are matched against the store's: the writer records them with its last version
+    bump, so a reader needs no full manifest read (21 s at 59,453 articles) unless something else bumped."""
+    first = _feed(tmp_path / "one.jsonl",
+                  {"id": "o1", "title": "Harbour cranes", "text": "Cranes at the harbour were idle all week.", "source": "Coast Post"},
+                  {"id": "o2", "title": "Rail strike", "text": "Train drivers stopped work over pay.", "source": " Valley Times "})
+    fake_service.ingest([first])
+    assert fake_service.store.outlets() == ["Coast Post", "Valley Times"]
+    second = _feed(tmp_path / "two.jsonl",
+                   {"id": "o3", "title": "Orchard frost", "text": "A late frost hit the apple orchards.", "source": "Hill Herald"})
+    fake_service.ingest([second])
+    searcher = fake_service.searcher
+    read = searcher.store.articles
+    searcher.store.articles = lambda *a, **k: pytest.fail("the manifest was read for the outlets")
+    assert searcher.outlets() == ["Coast Post", "Hill Herald", "Valley Times"]
+    searcher.store.articles = read
+    assert fake_service.delete("o3")
+    assert fake_service.store.outlets() is None  # a removal records none: the manifest says
+    assert searcher.outlets() == ["Coast Post", "Valley Times"]
+
+
+def test_a_writer_on_a_chroma_server_records_no_outlets(fake_service, tmp_path, monkeypatch):
+    """Another writer may interleave on a server, so the writer's manifest is not the store's there."""
+    fake_service.ingest([_feed(tmp_path / "one.jsonl",
+                               {"id": "s1", "title": "Ferry delays", "text": "Ferries ran late in fog.", "source": "Isle News"})])
+    assert fake_service.store.outlets() == ["Isle News"]
+    monkeypatch.setattr(fake_service.store, "url", "http://127.0.0.1:9")  # the client is open: no connection is made
+    monkeypatch.setattr(fake_service.store, "only_own_changes", lambda since, version: False)
+    fake_service.ingest([_feed(tmp_path / "two.jsonl",
+                               {"id": "s2", "title": "Bridge works", "text": "The bridge closes for repairs.", "source": "Town Crier"})])
+    assert fake_service.store.outlets() is None
