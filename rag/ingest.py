@@ -158,6 +158,13 @@ class Ingestor:
         touched, self._touched = self._touched, set()
         return touched
 
+    def known_outlets(self) -> list[str] | None:
+        """The stored outlets by the kept manifest, when it is still the store's: embedded, and every
+        version change since it was read this writer's own. None otherwise."""
+        if self._known is None or self.store.url or not self.store.only_own_changes(self._known[0], self.store.version()):
+            return None
+        return stored_outlets(self._known[1])
+
     # --- crash recovery --------------------------------------------------------------------------
 
     def recover(self) -> list[str]:

@@ -182,7 +182,7 @@ class RagService:
                 return False
             self.store.bump_version()
             self._ingestor.remove(article_id)
-            self.store.bump_version()
+            self.store.bump_version(outlets=self._ingestor.known_outlets())
             self.searcher.sync_keyword_index(touched=self._ingestor.take_touched())
             return True
 

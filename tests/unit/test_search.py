@@ -187,7 +187,7 @@ def _feed(path, *records):
     return path
 
 
-def test_outlets_come_with_the_writers_version_and_the_manifest_is_read_only_without_them(fake_service, tmp_path):
+def test_outlets_come_with_the_writers_version_and_the_manifest_is_read_only_without_them(fake_service, tmp_path, monkeypatch):
     """A question's outlets are matched against the store's: the writer records them with its last version
     bump, so a reader needs no full manifest read (21 s at 59,453 articles) unless something else bumped."""
     first = _feed(tmp_path / "one.jsonl",
@@ -204,8 +204,13 @@ def test_outlets_come_with_the_writers_version_and_the_manifest_is_read_only_wit
     assert searcher.outlets() == ["Coast Post", "Hill Herald", "Valley Times"]
     searcher.store.articles = read
     assert fake_service.delete("o3")
-    assert fake_service.store.outlets() is None  # a removal records none: the manifest says
-    assert searcher.outlets() == ["Coast Post", "Valley Times"]
+    assert fake_service.store.outlets() == ["Coast Post", "Valley Times"]
+    fake_service.store.bump_version()  # as another writer would: what was recorded no longer holds
+    assert fake_service.store.outlets() is None
+    assert searcher.outlets() == ["Coast Post", "Valley Times"]  # from the manifest
+    monkeypatch.setattr(fake_service.store, "only_own_changes", lambda since, version: False)  # that writer's
+    assert fake_service.delete("o2")  # this writer's manifest is no longer the store's: it records none
+    assert fake_service.store.outlets() is None and searcher.outlets() == ["Coast Post"]
 
 
 def test_a_writer_on_a_chroma_server_records_no_outlets(fake_service, tmp_path, monkeypatch):
@@ -213,8 +218,12 @@ def test_a_writer_on_a_chroma_server_records_no_outlets(fake_service, tmp_path, 
     fake_service.ingest([_feed(tmp_path / "one.jsonl",
                                {"id": "s1", "title": "Ferry delays", "text": "Ferries ran late in fog.", "source": "Isle News"})])
     assert fake_service.store.outlets() == ["Isle News"]
-    monkeypatch.setattr(fake_service.store, "url", "http://127.0.0.1:9")  # the client is open: no connection is made
-    monkeypatch.setattr(fake_service.store, "only_own_changes", lambda since, version: False)
     fake_service.ingest([_feed(tmp_path / "two.jsonl",
                                {"id": "s2", "title": "Bridge works", "text": "The bridge closes for repairs.", "source": "Town Crier"})])
+    monkeypatch.setattr(fake_service.store, "url", "http://127.0.0.1:9")  # the client is open: no connection is made
+    assert fake_service.delete("s2")  # every change its own, yet on a server
+    assert fake_service.store.outlets() is None
+    monkeypatch.setattr(fake_service.store, "only_own_changes", lambda since, version: False)
+    fake_service.ingest([_feed(tmp_path / "three.jsonl",
+                               {"id": "s3", "title": "Bridge works", "text": "The bridge closes for repairs.", "source": "Town Crier"})])
     assert fake_service.store.outlets() is None
