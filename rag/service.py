@@ -269,6 +269,10 @@ class RagService:
             return f"unavailable: {exc}"
         return "loadable"
 
+    def outlets(self) -> list[str]:
+        """The stored articles' outlets (as written), without listing the articles when the writer recorded them."""
+        return self.searcher.outlets()
+
     def passage_count(self) -> int:
         return self.store.count_passages()
 

@@ -97,8 +97,6 @@ def opened(paths: list[Path]):
 
 
 def build_ui(service: RagService) -> gr.Blocks:
-    def outlets() -> list[str]:
-        return sorted({d["source"] for d in service.documents() if d["source"]})
 
     def documents_table() -> list[list]:
         # Sorted by story so that the copies of one story sit together.
@@ -210,7 +208,7 @@ def build_ui(service: RagService) -> gr.Blocks:
             """Fill the outlet choices and the article list on each page load (never at start-up, so a
             store that is down cannot stop the app from starting)."""
             try:
-                return gr.Dropdown(choices=outlets()), documents_table()
+                return gr.Dropdown(choices=service.outlets()), documents_table()
             except Exception:
                 return gr.skip(), gr.skip()
 

@@ -150,3 +150,21 @@ def test_the_size_limit_is_in_bytes_and_a_file_at_the_limit_passes():
     assert content_refusal("at.txt", at_limit, 0.001) is None
     over = content_refusal("over.txt", at_limit + b"a", 0.001)
     assert over is not None and over.sentence == "over.txt is over the 0.001 MB upload limit." and not over.wrong_type
+
+
+def test_a_page_load_lists_the_articles_once_and_takes_the_outlets_from_the_store(fake_service, tmp_path, monkeypatch):
+    """Listing every article takes 22 s at 59,000 of them: the outlet menu must not list them a second time."""
+    from rag.ui import build_ui
+
+    (tmp_path / "feed.jsonl").write_text(
+        '{"id": "p1", "title": "Dock strike", "text": "Dock workers walked out at dawn.", "source": "Port Gazette"}\n'
+        '{"id": "p2", "title": "Canal reopens", "text": "The canal reopened after dredging.", "source": "Barge Weekly"}\n')
+    fake_service.ingest([tmp_path / "feed.jsonl"])
+    blocks = build_ui(fake_service)
+    (load,) = [fn for fn in blocks.fns.values() if any(event == "load" for _, event in fn.targets)]
+    listed = []
+    real = fake_service.documents
+    monkeypatch.setattr(fake_service, "documents", lambda: listed.append(1) or real())
+    menu, table = load.fn()
+    assert menu.choices == [("Barge Weekly", "Barge Weekly"), ("Port Gazette", "Port Gazette")]
+    assert len(table) == 2 and len(listed) == 1
