@@ -323,9 +323,8 @@ class Ingestor:
 
         if version_bumped:
             # A second bump: a reader that indexed mid-run sees it is stale. With it go the outlets, which
-            # readers would otherwise read the whole manifest for; only where this writer's manifest is
-            # the store's (embedded: one writer at a time), never a guess on a shared server.
-            self.store.bump_version(outlets=None if self.store.url else stored_outlets(manifest))
+            # readers would otherwise read the whole manifest for, when this writer's manifest is the store's.
+            self.store.bump_version(outlets=self.known_outlets())
         report.passages = self.store.count_passages()
         report.seconds = time.perf_counter() - started
         report.embed_seconds = getattr(self.embeddings, "seconds_encoding", 0.0) - embed_before

@@ -97,7 +97,6 @@ def opened(paths: list[Path]):
 
 
 def build_ui(service: RagService) -> gr.Blocks:
-
     def documents_table() -> list[list]:
         # Sorted by story so that the copies of one story sit together.
         rows = sorted(service.documents(), key=lambda d: (-d["copies"], d["story"], d["date"] or "", d["id"]))
