@@ -151,12 +151,19 @@ class Ingestor:
         # adding one article does not read every record again; trusted only while no other writer has changed
         # the store since (ChromaStore.only_own_changes), otherwise read afresh.
         self._known: tuple[str, dict[str, dict], StoryKeeper] | None = None
+        self._stories_backfilled = False  # stored articles were given stories since the last take
 
     def take_touched(self) -> set[str]:
         """The articles whose passages this ingestor changed since the last call (the keyword index
         updates just these)."""
         touched, self._touched = self._touched, set()
         return touched
+
+    def take_stories_backfilled(self) -> bool:
+        """Whether stored articles were given a story they lacked since the last call (readers' story
+        members are stale then, though no article was touched)."""
+        backfilled, self._stories_backfilled = self._stories_backfilled, False
+        return backfilled
 
     def known_outlets(self) -> list[str] | None:
         """The stored outlets by the kept manifest, when it is still the store's: embedded, and every
@@ -242,6 +249,7 @@ class Ingestor:
         manifest = self.store.articles()
         stories = StoryKeeper(self.store, self.settings.duplicates)
         backfilled = stories.load(manifest)
+        self._stories_backfilled |= bool(backfilled)
         self._known = (version, manifest, stories)
         return manifest, stories, backfilled
 

@@ -88,6 +88,8 @@ class RagService:
             touched = self._ingestor.take_touched()
             if touched:  # a dead writer's articles were rolled back: out of the keyword index too
                 self.searcher.sync_keyword_index(touched=touched)
+            if self._ingestor.take_stories_backfilled():
+                self.searcher.forget_stories()
         return time.perf_counter() - started
 
     # --- writing ---------------------------------------------------------------------------------
@@ -100,6 +102,8 @@ class RagService:
         if report.changed:
             started = time.perf_counter()
             self.searcher.sync_keyword_index(touched=self._ingestor.take_touched())
+            if self._ingestor.take_stories_backfilled():
+                self.searcher.forget_stories()
             report.keyword_seconds = time.perf_counter() - started
             report.seconds += report.keyword_seconds
         return report

@@ -330,3 +330,61 @@ def test_the_story_index_holds_about_a_kilobyte_per_article():
     finally:
         tracemalloc.stop()
     assert held / len(signatures) < 2500
+
+
+CARRIED_QUERY = "Toretsk civilians DeepState Russian troops city center"
+
+
+def carried_by(service) -> set[int]:
+    group = stories(service)[ORIGINAL]
+    return {h.also_carried_by for h in service.search(CARRIED_QUERY, k=10) if h.story == group}
+
+
+def spy_story_reads(service, monkeypatch) -> list[str]:
+    """The stories whose members a search reads from the store."""
+    read: list[str] = []
+    real = service.store.article_ids
+
+    def article_ids(where=None):
+        for clause in (where or {}).get("$and", []):
+            read.extend(clause.get("story", {}).get("$in", []))
+        return real(where)
+
+    monkeypatch.setattr(service.store, "article_ids", article_ids)
+    return read
+
+
+def test_story_members_stay_read_across_an_ingest_that_did_not_touch_them(fake_service, corpus, tmp_path, monkeypatch):
+    add_copy(corpus, "courier-copy", "Harbor Courier", keep=0.9)
+    fake_service.ingest([corpus])
+    assert carried_by(fake_service) == {1}
+    read = spy_story_reads(fake_service, monkeypatch)
+    (tmp_path / "other.jsonl").write_text(
+        '{"id": "kiln", "title": "Kiln fire", "text": "A pottery kiln caught fire overnight.", "source": "Clay News"}\n')
+    fake_service.ingest([tmp_path / "other.jsonl"])
+    assert carried_by(fake_service) == {1}
+    assert stories(fake_service)[ORIGINAL] not in read  # kept from before the ingest
+    add_copy(corpus, "ledger-copy", "Valley Ledger", keep=0.9)
+    fake_service.ingest([corpus])
+    assert carried_by(fake_service) == {2}  # the story the new copy joined is read again
+    fake_service.delete("ledger-copy")
+    assert carried_by(fake_service) == {1}
+
+
+def test_story_members_are_read_again_when_the_writer_gives_stored_articles_stories(fake_service, corpus, tmp_path):
+    add_copy(corpus, "courier-copy", "Harbor Courier", keep=0.9)
+    fake_service.ingest([corpus])
+    store = fake_service.store
+    record = store.articles(ids=["courier-copy"], with_text=True)["courier-copy"]
+    text, raw_text = record.pop("text"), record.pop("raw_text")
+    for key in ("story", "minhash", "shingles", "minhash_key"):
+        record.pop(key, None)
+    store.delete_article("courier-copy")  # an upsert would keep the fields left out
+    store.put_articles([("courier-copy", record, text, raw_text)])  # as written before story groups existed
+    store.bump_version()
+    fake_service._ingestor._known = None  # as a server started on that store: its manifest is read afresh
+    assert carried_by(fake_service) == {0}
+    (tmp_path / "other.jsonl").write_text(
+        '{"id": "kiln", "title": "Kiln fire", "text": "A pottery kiln caught fire overnight.", "source": "Clay News"}\n')
+    fake_service.ingest([tmp_path / "other.jsonl"])  # the copy gets its story back on the way
+    assert carried_by(fake_service) == {1}
