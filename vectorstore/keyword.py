@@ -562,9 +562,12 @@ class KeywordIndex:
                 if mask is not None:
                     keep = keep & mask
             scores = np.where(keep, scores, 0.0)
-            n = min(n, size)
-            top = np.argpartition(-scores, n - 1)[:n]
-            top = [int(i) for i in top[np.argsort(-scores[top], kind="stable")] if scores[i] > 0]
+            # Only passages sharing a term can rank: the top n is chosen among them, not by a partition of
+            # every passage's score (15 ms a search at 1M passages).
+            hits = np.flatnonzero(scores > 0)
+            if len(hits) > n:
+                hits = hits[np.argpartition(-scores[hits], n - 1)[:n]]
+            top = [int(i) for i in hits[np.argsort(-scores[hits], kind="stable")]]
             rows = [int(self._row[i]) for i in top]
         ids = self._ids_of_rows(rows)
         # A row another process removed since this one last looked has no id any more: left out.
