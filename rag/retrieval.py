@@ -189,6 +189,10 @@ class HybridSearcher:
             ids = self.store.article_ids({"$and": [{"status": "complete"}, {"story": {"$in": missing}}]})
             for article_id, record in self.store.articles(ids=ids).items():
                 found[record["story"]].append({"id": article_id, **_light(record)})
+            # Kept only if no writer began meanwhile: carried across its changes (_keep_stories), a read
+            # made half way through them could hold a state no version names.
+            if self.store.version() != version:
+                return {**cache, **found}
             cache.update(found)
         return cache
 

@@ -388,3 +388,20 @@ def test_story_members_are_read_again_when_the_writer_gives_stored_articles_stor
         '{"id": "kiln", "title": "Kiln fire", "text": "A pottery kiln caught fire overnight.", "source": "Clay News"}\n')
     fake_service.ingest([tmp_path / "other.jsonl"])  # the copy gets its story back on the way
     assert carried_by(fake_service) == {1}
+
+
+def test_story_members_read_while_the_store_changes_are_not_kept(fake_service, corpus, monkeypatch):
+    add_copy(corpus, "courier-copy", "Harbor Courier", keep=0.9)
+    fake_service.ingest([corpus])
+    searcher, store = fake_service.searcher, fake_service.store
+    searcher._manifest = (None, [], {}, {})  # no whole-manifest view: members are read story by story
+    real = store.article_ids
+
+    def racing(where=None):
+        ids = real(where)
+        store.bump_version()  # a writer begins while the members are read
+        return ids
+
+    monkeypatch.setattr(store, "article_ids", racing)
+    assert carried_by(fake_service) == {1}  # the read is used for this search
+    assert stories(fake_service)[ORIGINAL] not in searcher._members[1]  # but not kept
