@@ -354,10 +354,14 @@ class ChromaStore:
 
     # --- store-wide state ------------------------------------------------------------------------
 
+    def _meta(self) -> dict:
+        """The store's own record (version, outlets), or {} when there is none."""
+        found = self._call("articles", "get", ids=[_META_ID], include=["metadatas"])["metadatas"]
+        return found[0] if found else {}
+
     def version(self) -> str:
         """Changes whenever the set of stored articles changes; derived indexes compare against it."""
-        meta = self._call("articles", "get", ids=[_META_ID], include=["metadatas"])["metadatas"]
-        return meta[0].get("version", "") if meta else ""
+        return self._meta().get("version", "")
 
     def bump_version(self, outlets: list[str] | None = None) -> str:
         """A new version; `outlets`, when given, are the stored articles' outlets as of this version (see
@@ -376,8 +380,7 @@ class ChromaStore:
         """The outlets a writer recorded with the current version, or None when the version changed without
         them (a removal, a writer on a Chroma server, an older newsrag): the caller reads the manifest then.
         Readers need the list for each question, and the manifest takes 21 s to read at 59,453 articles."""
-        found = self._call("articles", "get", ids=[_META_ID], include=["metadatas"])["metadatas"]
-        meta = found[0] if found else {}
+        meta = self._meta()
         if not meta.get("version") or meta.get("outlets_version") != meta["version"]:
             return None
         return json.loads(meta.get("outlets") or "[]")
