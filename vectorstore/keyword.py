@@ -520,6 +520,23 @@ class KeywordIndex:
                 keep.append(pid)
         return keep, unknown
 
+    def article_fields(self, article_ids: list[str]) -> dict[str, dict]:
+        """The dates and outlet of the articles whose first passage ("id#0") this index holds in memory:
+        id -> {"date_min", "date_max", "source_key"} (every passage carries its article's). Articles it
+        does not hold (written since this process last looked, or without passages) are left out."""
+        self._ensure_loaded()
+        row_of = self._rows_of_ids([f"{a}#0" for a in article_ids])
+        found: dict[str, dict] = {}
+        with self._lock:
+            applied = self._row[: self._applied]
+            for article_id in article_ids:
+                row = row_of.get(f"{article_id}#0")
+                at = int(np.searchsorted(applied, row)) if row is not None else len(applied)
+                if at < len(applied) and applied[at] == row and self._alive[at]:
+                    found[article_id] = {"date_min": int(self._date_min[at]), "date_max": int(self._date_max[at]),
+                                         "source_key": self._source_key[at] or ""}
+        return found
+
     def rarity(self, text: str) -> float:
         """How rare the text's rarest word is in the archive: the largest BM25 idf among its tokens (a word
         the index has never seen counts as in no passage); 0.0 for a text with no token or an empty index."""

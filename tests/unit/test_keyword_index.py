@@ -148,6 +148,10 @@ def test_filters_on_dates_and_outlets(tmp_path):
     assert {h.id for h in index.search("Kharkiv metro", 5, PassageFilter(sources=frozenset({"bloomberg"})))} == {"b#0", "c#0"}
     keep, unknown = index.split_by_filter(["c#0", "x#1", "a#0", "b#0"], PassageFilter(until=20221231))
     assert keep == ["a#0"] and unknown == ["x#1"]
+    index.update({}, remove=["b"])
+    assert index.article_fields(["a", "b", "c", "x"]) == {
+        "a": {"date_min": 20220301, "date_max": 20220301, "source_key": "reuters"},
+        "c": {"date_min": 0, "date_max": 0, "source_key": "bloomberg"}}  # removed and unknown ones left out
 
 
 def test_a_damaged_or_older_database_is_started_again(tmp_path):

@@ -10,6 +10,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
+import rag.retrieval
 from rag.config import DuplicatePolicy
 from rag.service import RagService
 from rag.stories import Signature, StoryIndex, containment, other_outlets, shingles
@@ -346,8 +347,9 @@ def spy_story_reads(service, monkeypatch) -> list[str]:
     real = service.store.article_ids
 
     def article_ids(where=None):
-        for clause in (where or {}).get("$and", []):
-            read.extend(clause.get("story", {}).get("$in", []))
+        for clause in (where or {}).get("$and", [where or {}]):
+            story = clause.get("story", {})
+            read.extend(story.get("$in", []) if isinstance(story, dict) else [story])
         return real(where)
 
     monkeypatch.setattr(service.store, "article_ids", article_ids)
@@ -366,9 +368,11 @@ def test_story_members_stay_read_across_an_ingest_that_did_not_touch_them(fake_s
     assert stories(fake_service)[ORIGINAL] not in read  # kept from before the ingest
     add_copy(corpus, "ledger-copy", "Valley Ledger", keep=0.9)
     fake_service.ingest([corpus])
-    assert carried_by(fake_service) == {2}  # the story the new copy joined is read again
+    assert carried_by(fake_service) == {2}  # the story the new copy joined gained it
+    assert stories(fake_service)[ORIGINAL] not in read  # without reading the story again
     fake_service.delete("ledger-copy")
     assert carried_by(fake_service) == {1}
+    assert stories(fake_service)[ORIGINAL] in read  # a member left: the story is read again
 
 
 def test_story_members_are_read_again_when_the_writer_gives_stored_articles_stories(fake_service, corpus, tmp_path):
@@ -405,3 +409,74 @@ def test_story_members_read_while_the_store_changes_are_not_kept(fake_service, c
     monkeypatch.setattr(store, "article_ids", racing)
     assert carried_by(fake_service) == {1}  # the read is used for this search
     assert stories(fake_service)[ORIGINAL] not in searcher._members[1]  # but not kept
+
+
+def test_an_article_left_pending_does_not_join_the_kept_story_members(fake_service, corpus):
+    """Only complete articles are story members (a pending one may be rolled back), carried over or read."""
+    add_copy(corpus, "courier-copy", "Harbor Courier", keep=0.9)
+    fake_service.ingest([corpus])
+    searcher, group = fake_service.searcher, stories(fake_service)[ORIGINAL]
+    searcher._manifest = (None, [], {}, {})  # members read story by story, as on a large archive
+    assert carried_by(fake_service) == {1}
+    since = searcher._members[0]
+    pending = {"story": group, "status": "pending", "source": "Valley Ledger", "source_key": "valley ledger"}
+    searcher._keep_stories({"ledger-copy"}, since, "next", {"ledger-copy": pending})
+    assert searcher._members[0] == "next"
+    assert "ledger-copy" not in {m["id"] for m in searcher._members[1][group]}
+    searcher._keep_stories({"ledger-copy"}, "next", "after", {"ledger-copy": {**pending, "status": "complete"}})
+    assert "ledger-copy" in {m["id"] for m in searcher._members[1][group]}
+
+
+def test_big_stories_take_their_members_dates_and_outlets_from_the_keyword_index(fake_service, corpus, monkeypatch):
+    """Members of big stories are read as ids, their dates and outlets taken from the keyword index (a
+    manifest record carries the story signature too), giving what the records give."""
+    add_copy(corpus, "courier-copy", "Harbor Courier", keep=0.9)
+    add_copy(corpus, "ledger-copy", "Valley Ledger", keep=0.9)
+    add_copy(corpus, "other-copy", "Harbor Courier", keep=0.9, of=SAME_EVENT[0])
+    fake_service.ingest([corpus])
+    fake_service.search("fighting", k=1)  # the keyword index in memory, in step with the store
+    searcher = fake_service.searcher
+    groups = {stories(fake_service)[ORIGINAL], stories(fake_service)[SAME_EVENT[0]]}
+    assert len(groups) == 2
+
+    def members(of: set[str]) -> dict[str, list[tuple]]:
+        searcher._manifest, searcher._members = (None, [], {}, {}), (None, {})  # nothing read yet
+        return {story: sorted((m["id"], m.get("source_key", ""), m.get("date_min") or 0, m.get("date_max") or 0)
+                              for m in found) for story, found in searcher._story_members(of).items()}
+
+    by_records = members(groups)
+    assert sorted(len(found) for found in by_records.values()) == [2, 3]
+    monkeypatch.setattr(rag.retrieval, "_MEMBER_RECORDS_MAX", 0)
+    records_read: list[int] = []
+    real_articles = fake_service.store.articles
+
+    def articles(ids=None, **kwargs):
+        records_read.append(len(ids or []))
+        return real_articles(ids=ids, **kwargs)
+
+    monkeypatch.setattr(fake_service.store, "articles", articles)
+    assert members(groups) == by_records
+    assert sum(records_read) == 0  # no record read: the index held them all
+    one = stories(fake_service)[ORIGINAL]
+    assert members({one}) == {one: by_records[one]}
+    real_fields = searcher.keyword.article_fields  # an article the index does not hold yet: its record is read
+    monkeypatch.setattr(searcher.keyword, "article_fields",
+                        lambda ids: {a: v for a, v in real_fields(ids).items() if a != "courier-copy"})
+    assert members(groups) == by_records
+
+
+@pytest.mark.parametrize("records_max", [1000, 0])
+def test_a_pending_article_is_no_story_member_however_the_members_are_read(fake_service, corpus, monkeypatch, records_max):
+    add_copy(corpus, "courier-copy", "Harbor Courier", keep=0.9)
+    add_copy(corpus, "ledger-copy", "Valley Ledger", keep=0.9)
+    fake_service.ingest([corpus])
+    fake_service.search("fighting", k=1)
+    store, searcher, group = fake_service.store, fake_service.searcher, stories(fake_service)[ORIGINAL]
+    record = store.articles(ids=["ledger-copy"])["ledger-copy"]
+    store.put_article("ledger-copy", {**record, "status": "pending"})  # a writer is rewriting it
+    monkeypatch.setattr(rag.retrieval, "_MEMBER_RECORDS_MAX", records_max)
+    real_fields = searcher.keyword.article_fields  # as if the index had dropped it already
+    monkeypatch.setattr(searcher.keyword, "article_fields",
+                        lambda ids: {a: v for a, v in real_fields(ids).items() if a != "ledger-copy"})
+    searcher._manifest, searcher._members = (None, [], {}, {}), (None, {})
+    assert {m["id"] for m in searcher._story_members({group})[group]} == {ORIGINAL, "courier-copy"}
