@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -15,6 +16,7 @@ from pydantic import ConfigDict
 from rag.config import Settings
 from rag.documents import date_bounds, parse_date, source_key, stored_outlets
 from rag.stories import other_outlets
+from rag.text import embedding_text
 from vectorstore.chroma import ChromaStore
 from vectorstore.filters import PassageFilter
 from vectorstore.keyword import KeywordIndex
@@ -28,6 +30,13 @@ def _light(record: dict) -> dict:
     return {name: record[name] for name in _VIEW_FIELDS if name in record}
 
 Mode = Literal["hybrid", "dense", "bm25"]
+
+# Passages another process wrote since this one's HNSW index was loaded are searched exactly beside it
+# (see HybridSearcher._catch_up_dense) while there are at most this many, and at most _RECENT_EMBED new
+# ones at a time (this process embeds them again: about 0.1 s for an article of 20 passages here);
+# beyond that the store is re-opened, which loads the whole HNSW index (7.7 s at 1M passages).
+_RECENT_MAX = 2048  # passages written, and removed, elsewhere since the HNSW index was current
+_RECENT_EMBED = 256
 
 # Stories with more complete members than this (all those a search shows, together) take their members'
 # dates and outlets from the keyword index instead of the store's records (see _members_by_index).
@@ -130,6 +139,29 @@ def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60) -> dict[str, 
     return scores
 
 
+@dataclass
+class _Recent:
+    """Passages written by another process since this process's HNSW index was loaded (an embedded store
+    loads it whole and does not see later writes), with their vectors, searched exactly; and how many
+    passages were removed since, whose stale entries the index may still return."""
+
+    records: dict[str, dict]  # passage id -> {id, text, metadata}
+    texts: dict[str, str]  # passage id -> the text its vector was made from
+    ids: list[str]
+    matrix: np.ndarray  # unit vectors, one row per id
+    removed: int
+
+    def nearest(self, vector: list[float], n: int, where: PassageFilter | None = None) -> list[tuple[str, float]]:
+        """The `n` nearest of these passages that pass `where`: (id, cosine distance), closest first."""
+        if not self.ids:
+            return []
+        query = np.asarray(vector, dtype=np.float32)
+        distance = 1.0 - self.matrix @ (query / (np.linalg.norm(query) or 1.0))
+        found = [(pid, float(d)) for pid, d in zip(self.ids, distance)
+                 if where is None or where.matches(self.records[pid]["metadata"])]
+        return sorted(found, key=lambda item: item[1])[:n]
+
+
 class HybridSearcher:
     """Searches the store; keeps the keyword index in step with the store's version."""
 
@@ -142,6 +174,8 @@ class HybridSearcher:
         self._seen_version: str | None = None  # the store version this process last caught up with
         self._manifest: tuple[str | None, list[str], dict[str, list[dict]], dict[str, dict]] = (None, [], {}, {})
         self._members: tuple[str | None, dict[str, list[dict]]] = (None, {})  # story -> members, for one version
+        self._dense_mark: tuple[int, int, int] | None = None  # the keyword index's mark when the HNSW was current
+        self._recent: _Recent | None = None  # written elsewhere since then, searched exactly
 
     def _manifest_view(self, version: str | None = None) -> tuple[list[str], dict[str, list[dict]], dict[str, dict]]:
         """The distinct outlets (as written), the members of each story and the complete articles' records,
@@ -240,13 +274,43 @@ class HybridSearcher:
             indexed = self.keyword.refresh()
             behind = indexed != version
             if self.store.written_elsewhere(version) and (self._seen_version is not None or behind):
-                self.store.refresh()  # an embedded store re-opens to see another process's vectors
+                if behind or not self._catch_up_dense():
+                    self.store.refresh()  # an embedded store re-opens to see another process's vectors
+                    self._dense_mark, self._recent = None, None  # the mark is taken when dense search next runs
             if behind and touched is not None and indexed and not self.store.url \
                     and self.store.only_own_changes(indexed, version):
                 self._keep_stories(touched, indexed, version, self._index_articles(touched, version))
+                if self._recent is None and self._dense_mark is not None:
+                    self._dense_mark = self.keyword.mark()  # its own writes are in its HNSW index already
             elif behind:
                 self._reconcile_keyword_index(version)
             self._seen_version = version
+
+    def _catch_up_dense(self) -> bool:
+        """Let dense search see what another process wrote to an embedded store without re-opening it: the
+        passages the keyword index gained since the HNSW index was current are embedded here and searched
+        exactly beside it (_dense). False when that is not possible or not worth it (a Chroma server,
+        no mark, a rebuilt keyword index, too many passages): the store is re-opened then."""
+        if self.store.url or self._dense_mark is None:
+            return False
+        changes = self.keyword.added_since(self._dense_mark)
+        if changes is None or len(changes[0]) > _RECENT_MAX or changes[1] > _RECENT_MAX:
+            return False  # (the HNSW index would be asked for that many more neighbours than wanted)
+        ids, removed = changes
+        previous = self._recent
+        records = {r["id"]: r for r in self.store.get_passages(ids)}  # an outdated client's get sees them
+        ids = [pid for pid in ids if pid in records]
+        texts = {pid: embedding_text(records[pid]["text"]) for pid in ids}
+        kept = {pid: row for row, pid in enumerate(previous.ids)} if previous else {}
+        new = [pid for pid in ids if pid not in kept or previous.texts[pid] != texts[pid]]
+        if len(new) > _RECENT_EMBED:
+            return False
+        fresh = dict(zip(new, self.embeddings.embed_documents([texts[pid] for pid in new]) if new else []))
+        rows = [np.asarray(fresh[pid], dtype=np.float32) if pid in fresh else previous.matrix[kept[pid]] for pid in ids]
+        matrix = np.vstack(rows) if rows else np.zeros((0, 1), dtype=np.float32)
+        matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+        self._recent = _Recent(records, texts, ids, matrix, removed)
+        return True
 
     def _index_articles(self, article_ids: set[str], version: str) -> dict[str, dict]:
         """Write these articles to the keyword index as the store now holds them (complete ones put,
@@ -325,18 +389,52 @@ class HybridSearcher:
         filtered here with the dates and outlets the keyword index holds in memory; only a filter so narrow
         that fewer than n of them pass goes to Chroma's own filter.
         """
-        if where.empty:
+        if self._dense_mark is None and not self.store.url:
+            # Right after a sync (search runs one first), the HNSW index holds at least what the keyword
+            # index does: it was current as of this version, or it loads on this first use.
+            self._dense_mark = self.keyword.mark()
+        recent = self._recent
+        if recent is None and where.empty:
             return self.store.query(vector, n)
-        nearest = self.store.nearest([vector], n * 10)[0]
+        wanted = n if where.empty else n * 10
+        nearest = self._nearest(vector, wanted, recent)
         distance = dict(nearest)
-        keep, unknown = self.keyword.split_by_filter([pid for pid, _ in nearest], where)
-        if unknown:  # written after the keyword index was built: judge them by their own metadata
-            passing = set(keep) | {r["id"] for r in self.store.get_passages(unknown) if where.matches(r["metadata"])}
-            keep = [pid for pid, _ in nearest if pid in passing]
-        if len(keep) < n and len(nearest) == n * 10:
+        if where.empty:
+            keep = [pid for pid, _ in nearest]
+        else:
+            keep, unknown = self.keyword.split_by_filter([pid for pid, _ in nearest], where)
+            if unknown:  # written after the keyword index was built: judge them by their own metadata
+                passing = set(keep) | {r["id"] for r in self.store.get_passages(unknown) if where.matches(r["metadata"])}
+                keep = [pid for pid, _ in nearest if pid in passing]
+            if len(keep) < n and len(nearest) >= wanted:
+                return self._filtered_query(vector, n, where, recent)
+        # Passages removed since the HNSW index was loaded are still in it: their records are gone.
+        extra = recent.removed if recent else 0
+        records = {r["id"]: r for r in self.store.get_passages(keep[: n + extra])}
+        return [{**records[pid], "distance": distance[pid]} for pid in keep[: n + extra] if pid in records][:n]
+
+    def _nearest(self, vector: list[float], n: int, recent: _Recent | None) -> list[tuple[str, float]]:
+        """The `n` nearest passages (id, distance) by the HNSW index and, when another process wrote since it
+        was loaded, by exact search over what it wrote (the index's stale entries of those passages left
+        out; removed ones are dropped when their records are read)."""
+        if recent is None:
+            return self.store.nearest([vector], n)[0]
+        stale = set(recent.ids)
+        found = [item for item in self.store.nearest([vector], n + len(stale) + recent.removed)[0] if item[0] not in stale]
+        return sorted(found + recent.nearest(vector, n), key=lambda item: item[1])[: n + recent.removed]
+
+    def _filtered_query(self, vector: list[float], n: int, where: PassageFilter, recent: _Recent | None) -> list[dict]:
+        """Chroma's own filtered search (for filters too narrow for post-filtering), merged with the exact
+        search over passages written elsewhere since the HNSW index was loaded."""
+        if recent is None:
             return self.store.query(vector, n, where.chroma_where())
-        records = {r["id"]: r for r in self.store.get_passages(keep[:n])}
-        return [{**records[pid], "distance": distance[pid]} for pid in keep[:n] if pid in records]
+        # An outdated client's filtered search fails ("Error finding id") when the filter admits a passage
+        # its HNSW index lacks: the articles written since are left to the exact search.
+        written = sorted({recent.records[pid]["metadata"].get("article_id", "") for pid in recent.ids})
+        clauses = [clause for clause in (where.chroma_where(), {"article_id": {"$nin": written}} if written else None) if clause]
+        found = self.store.query(vector, n, clauses[0] if len(clauses) == 1 else {"$and": clauses})
+        found += [{**recent.records[pid], "distance": d} for pid, d in recent.nearest(vector, n, where)]
+        return sorted(found, key=lambda r: r["distance"])[:n]
 
     def search(
         self,

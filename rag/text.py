@@ -117,6 +117,12 @@ def expand_abbreviations(text: str) -> str:
     return _ABBREVIATION_PATTERN.sub(lambda m: ABBREVIATIONS[m.group()], text)
 
 
+def embedding_text(passage_text: str) -> str:
+    """What is embedded for a passage: its text with news abbreviations spelled out. (Prefixing the
+    article title was tried and lowered hybrid recall@1 from 0.955 to 0.886 on the sample gold set.)"""
+    return expand_abbreviations(passage_text)
+
+
 # --- words and stems ---------------------------------------------------------------------------
 
 _WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:['’][\p{L}\p{M}\p{N}]+)*")

@@ -149,6 +149,7 @@ class KeywordIndex:
     # --- in-memory state ------------------------------------------------------------------------
 
     def _reset_memory(self) -> None:
+        self._epoch = getattr(self, "_epoch", 0) + 1  # marks (mark()) taken before this no longer hold
         self.version: str | None = None
         self._generation: str | None = None  # which build of the database the memory mirrors
         self._max_row = 0  # the last database row applied
@@ -519,6 +520,26 @@ class KeywordIndex:
             elif next(kept):
                 keep.append(pid)
         return keep, unknown
+
+    def mark(self) -> tuple[int, int, int]:
+        """Where this process's copy of the index stands, for `added_since` (the postings are read first)."""
+        self._ensure_loaded()
+        with self._lock:
+            return self._epoch, self._max_row, self._max_removed
+
+    def added_since(self, mark: tuple[int, int, int]) -> tuple[list[str], int] | None:
+        """The ids of the passages added since `mark` that are still held, and how many removals were
+        applied since (an upper bound); None when the memory was read anew since (a rebuild)."""
+        epoch, max_row, max_removed = mark
+        with self._lock:
+            if epoch != self._epoch:
+                return None
+            applied = self._row[: self._applied]
+            start = int(np.searchsorted(applied, max_row, side="right"))  # rows only grow (AUTOINCREMENT)
+            rows = applied[start:][self._alive[start : self._applied]].tolist()
+            removed = self._max_removed - max_removed
+        ids = self._ids_of_rows(rows)
+        return [ids[row] for row in rows if row in ids], removed
 
     def article_fields(self, article_ids: list[str]) -> dict[str, dict]:
         """The dates and outlet of the articles whose first passage ("id#0") this index holds in memory:

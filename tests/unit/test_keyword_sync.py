@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+import rag.retrieval
 from rag.service import RagService
 from tests.conftest import SAMPLE_CORPUS
 
@@ -68,8 +69,13 @@ def test_a_rewritten_article_is_indexed_again_by_its_content_hash(loaded, tmp_pa
     assert [put for put, _ in calls] == [{"story"}]
 
 
-def test_a_process_sharing_the_index_reopens_chroma_though_the_index_is_already_current(loaded, fake_settings, tmp_path,
-                                                                                       monkeypatch):
+@pytest.mark.parametrize("embed_at_most", [256, 0])
+def test_a_process_sharing_the_index_catches_up_without_indexing_again(loaded, fake_settings, tmp_path, monkeypatch,
+                                                                       embed_at_most):
+    """The keyword index is already current (the writer indexed it); the reader's vectors are not: it
+    searches the new passages exactly beside its HNSW index (tests/integration/test_multiprocess.py has
+    the two-process case), or re-opens the store when there are more than it would embed."""
+    monkeypatch.setattr(rag.retrieval, "_RECENT_EMBED", embed_at_most)
     reader = RagService(fake_settings)
     reader.search("grain", k=1)
     (tmp_path / "new.txt").write_text(" date 2022-08-01 A zeppelin was seen over the harbour.", encoding="utf-8")
@@ -78,7 +84,9 @@ def test_a_process_sharing_the_index_reopens_chroma_though_the_index_is_already_
     monkeypatch.setattr(reader.store, "refresh", lambda: reopened.append(True))
     monkeypatch.setattr(reader.keyword, "update", lambda *a, **k: pytest.fail("the reader indexed again"))
     assert [h.article_id for h in reader.search("zeppelin harbour", mode="bm25")] == ["new"]
-    assert reopened == [True]
+    assert [h.article_id for h in reader.search("zeppelin harbour", k=1, mode="dense")] == ["new"]
+    assert reopened == ([] if embed_at_most else [True])
+    assert (reader.searcher._recent is not None) == bool(embed_at_most)
 
 
 def test_nothing_is_read_while_the_store_version_stays(loaded, monkeypatch):
@@ -154,3 +162,16 @@ def test_an_ingest_holds_no_postings_and_warm_up_reads_them_before_the_first_req
     server = RagService(fake_settings)
     server.warm_up()
     assert server.keyword._segments and len(server.keyword) == server.passage_count()
+
+
+def test_a_writer_does_not_search_its_own_new_passages_exactly(loaded, fake_settings, tmp_path):
+    """Its own writes are in its HNSW index: the mark moves past them, so that another process's next
+    write is all it embeds again."""
+    loaded.search("grain", k=1)
+    (tmp_path / "own.txt").write_text(" date 2022-08-01 A kiln fired pottery all night.", encoding="utf-8")
+    loaded.ingest([tmp_path / "own.txt"])
+    other = RagService(fake_settings)
+    (tmp_path / "theirs.txt").write_text(" date 2022-08-02 A zeppelin was seen over the harbour.", encoding="utf-8")
+    other.ingest([tmp_path / "theirs.txt"])
+    assert [h.article_id for h in loaded.search("zeppelin harbour", k=1, mode="dense")] == ["theirs"]
+    assert loaded.searcher._recent is not None and loaded.searcher._recent.ids == ["theirs#0"]

@@ -227,3 +227,21 @@ def test_a_writer_on_a_chroma_server_records_no_outlets(fake_service, tmp_path, 
     fake_service.ingest([_feed(tmp_path / "three.jsonl",
                                {"id": "s3", "title": "Bridge works", "text": "The bridge closes for repairs.", "source": "Town Crier"})])
     assert fake_service.store.outlets() is None
+
+
+def test_passages_written_elsewhere_are_searched_exactly_and_filtered():
+    """The exact search beside an outdated HNSW index (rag.retrieval._Recent) ranks by cosine distance and
+    keeps only the passages a filter admits."""
+    import numpy as np
+
+    from rag.retrieval import _Recent
+    from vectorstore.filters import PassageFilter
+
+    records = {"a#0": {"id": "a#0", "text": "x", "metadata": {"source_key": "gazette", "date_min": 20220801, "date_max": 20220801}},
+               "b#0": {"id": "b#0", "text": "y", "metadata": {"source_key": "ledger", "date_min": 20220601, "date_max": 20220601}}}
+    matrix = np.asarray([[1.0, 0.0], [0.6, 0.8]], dtype=np.float32)
+    recent = _Recent(records, {"a#0": "x", "b#0": "y"}, ["a#0", "b#0"], matrix, removed=0)
+    assert [pid for pid, _ in recent.nearest([0.0, 2.0], 2)] == ["b#0", "a#0"]
+    assert recent.nearest([0.0, 2.0], 1)[0][1] == pytest.approx(0.2)
+    assert [pid for pid, _ in recent.nearest([0.0, 2.0], 2, PassageFilter(sources=frozenset({"gazette"})))] == ["a#0"]
+    assert recent.nearest([0.0, 2.0], 2, PassageFilter(since=20220901)) == []
