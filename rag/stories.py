@@ -204,12 +204,15 @@ class StoryIndex:
         self._ids = [self._ids[row] for row in alive]
         self._row = {article_id: row for row, article_id in enumerate(self._ids)}
 
+    def _candidate_rows(self, signature: Signature) -> np.ndarray:
+        if not signature.shingles or not self._row:
+            return np.zeros(0, dtype=np.int64)
+        rows = self._bands.matches(self._bands.key(np.asarray(signature.minhash.hashvalues, dtype=np.uint32)))
+        return rows[self._shingles[rows] > 0]  # removed rows have no shingles
+
     def candidates(self, signature: Signature) -> list[str]:
         """The stored articles sharing a band with `signature` (what MinHashLSH.query returns)."""
-        if not signature.shingles or not self._row:
-            return []
-        rows = self._bands.matches(self._bands.key(np.asarray(signature.minhash.hashvalues, dtype=np.uint32)))
-        return [self._ids[row] for row in rows.tolist() if self._ids[row] is not None and self._shingles[row]]
+        return [self._ids[row] for row in self._candidate_rows(signature).tolist()]
 
     def is_copy(self, a: Signature, b: Signature) -> bool:
         """The decision, shared by ingestion and regrouping: containment at or above the threshold, and the
@@ -223,18 +226,24 @@ class StoryIndex:
 
     def best_match(self, signature: Signature, exclude: str | None = None) -> str | None:
         """The stored article this signature is a copy of (the closest one), or None."""
-        if not signature.shingles:
+        rows = self._candidate_rows(signature)
+        if exclude in self._row:
+            rows = rows[rows != self._row[exclude]]
+        if not len(rows):
             return None
-        best, best_score = None, -1.0
-        for candidate in self.candidates(signature):
-            if candidate == exclude:
-                continue
-            other = self._stored(candidate)
-            if self.is_copy(signature, other):
-                score = containment(signature, other)
-                if score > best_score or (score == best_score and candidate < best):
-                    best, best_score = candidate, score
-        return best
+        # is_copy and containment over all candidates at once, in the same float64 steps: a syndicated
+        # template with 12,000 stored copies took 0.4 s one MinHash at a time.
+        mine, theirs = float(signature.shingles), self._shingles[rows].astype(np.float64)
+        values = np.asarray(signature.minhash.hashvalues, dtype=np.uint32)
+        jaccard = np.count_nonzero(self._values[rows] == values, axis=1) / np.float64(len(values))
+        shared = jaccard * (mine + theirs) / (1.0 + jaccard)
+        smaller = np.minimum(mine, theirs)
+        score = np.minimum(1.0, shared / smaller)
+        copies = (smaller >= self.policy.min_length_share * np.maximum(mine, theirs)) & (score >= self.policy.containment)
+        if not copies.any():
+            return None
+        best = score[copies].max()
+        return min(self._ids[row] for row in rows[copies & (score == best)].tolist())
 
     def assign(self, article_id: str, signature: Signature, new_story: str) -> str:
         """Put an article in the story of its closest copy, else in `new_story`; returns the story."""

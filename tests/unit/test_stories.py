@@ -480,3 +480,36 @@ def test_a_pending_article_is_no_story_member_however_the_members_are_read(fake_
                         lambda ids: {a: v for a, v in real_fields(ids).items() if a != "ledger-copy"})
     searcher._manifest, searcher._members = (None, [], {}, {}), (None, {})
     assert {m["id"] for m in searcher._story_members({group})[group]} == {ORIGINAL, "courier-copy"}
+
+
+def test_the_closest_copy_is_the_one_a_signature_by_signature_comparison_finds():
+    """best_match compares all candidates at once; it must pick what is_copy and containment pick one by
+    one (the highest containment among copies, ties to the smallest id)."""
+    index = StoryIndex(DuplicatePolicy())
+    rng = np.random.default_rng(7)
+    bases = [_random_signature(index, rng) for _ in range(40)]
+    for i in range(600):
+        base = bases[i % len(bases)]
+        signature = _random_signature(index, rng, like=base, keep=float(rng.uniform(0.3, 1.0)))
+        signature = index.decode(signature.encode(), int(rng.choice([40, 90, 100, 110, 300])))  # some too short or long
+        index.add(f"a{i:04d}", signature, f"s{i % len(bases)}")
+    for i in range(0, 600, 50):
+        index.remove(f"a{i:04d}")
+
+    def one_by_one(signature: Signature, exclude: str | None) -> str | None:
+        best, best_score = None, -1.0
+        for candidate in index.candidates(signature):
+            other = index._stored(candidate)
+            if candidate != exclude and index.is_copy(signature, other):
+                score = containment(signature, other)
+                if score > best_score or (score == best_score and candidate < best):
+                    best, best_score = candidate, score
+        return best
+
+    queries = [(_random_signature(index, rng, like=bases[j % len(bases)], keep=float(rng.uniform(0.2, 1.0))), None)
+               for j in range(200)]
+    queries += [(index._stored(f"a{i:04d}"), f"a{i:04d}") for i in range(1, 600, 7) if i % 50]
+    queries += [(_random_signature(index, rng), None) for _ in range(20)]  # copies of nothing
+    found = [(index.best_match(s, exclude=e), one_by_one(s, e)) for s, e in queries]
+    assert all(mine == reference for mine, reference in found)
+    assert sum(mine is not None for mine, _ in found) > 100 and sum(mine is None for mine, _ in found) > 10
