@@ -312,3 +312,23 @@ def test_hits_and_filters_use_the_database_ids_so_a_removal_elsewhere_drops_out_
     assert keep == ["power#1"] and unknown == ["metro#0", "later#0"]
     reader.refresh()
     assert {h.id for h in reader.search("Kharkiv", 10)} == {"power#1", "later#0"}
+
+
+def test_what_was_added_since_a_mark_and_a_rebuild_voids_the_mark(tmp_path):
+    """added_since lists the passages another process added since a mark (still held), counts removals,
+    and answers None once the index was rebuilt: every passage is new then (rag.retrieval re-opens)."""
+    writer = KeywordIndex(tmp_path / "kw")
+    writer.update({name: passages(name, texts) for name, texts in TEXTS.items()})
+    reader = KeywordIndex(tmp_path / "kw")
+    mark = reader.mark()
+    assert reader.added_since(mark) == ([], 0)
+    writer.update({"later": passages("later", ["Kharkiv trams ran again.", "Buses too."])})
+    writer.update({}, remove=["metro"])
+    writer.update({"brief": passages("brief", ["A short note."])})
+    writer.update({}, remove=["brief"])  # added and removed since: not listed
+    reader.refresh()
+    added, removed = reader.added_since(mark)
+    assert added == ["later#0", "later#1"] and removed >= 1
+    writer.build([p for name, texts in TEXTS.items() for p in passages(name, texts)[1]], version="v2")
+    reader.refresh()
+    assert reader.added_since(mark) is None
