@@ -245,3 +245,29 @@ def test_passages_written_elsewhere_are_searched_exactly_and_filtered():
     assert recent.nearest([0.0, 2.0], 1)[0][1] == pytest.approx(0.2)
     assert [pid for pid, _ in recent.nearest([0.0, 2.0], 2, PassageFilter(sources=frozenset({"gazette"})))] == ["a#0"]
     assert recent.nearest([0.0, 2.0], 2, PassageFilter(since=20220901)) == []
+
+
+def test_carriers_counted_on_columns_match_the_member_by_member_count():
+    """A big story's carriers are counted on numpy columns (rag.retrieval._Members.carried_by); the count
+    must be rag.stories.other_outlets over the members a date filter admits, member by member."""
+    import random
+
+    from rag.retrieval import _Members
+    from rag.stories import other_outlets
+    from vectorstore.filters import PassageFilter
+
+    rng = random.Random(5)
+    outlets = ["", "", "reuters", "ap", "bloomberg", "afp", "the verge"]
+    for round_ in range(200):
+        members = [{"id": f"a{i}", "source_key": rng.choice(outlets),
+                    **({} if rng.random() < 0.1 else {"date_min": 20220100 + rng.randrange(1, 28),
+                                                      "date_max": 20220100 + rng.randrange(1, 28)})}
+                   for i in range(rng.randrange(1, 40))]
+        cache = _Members("v")
+        cache.add({"s": members})
+        low = 20220100 + rng.randrange(1, 28)
+        dates = rng.choice([PassageFilter(), PassageFilter(since=low), PassageFilter(until=low),
+                            PassageFilter(since=low, until=low + 5)])
+        article, outlet = rng.choice(members)["id"], rng.choice(outlets)
+        expected = other_outlets([(m["id"], m.get("source_key", "")) for m in members if dates.matches(m)], article, outlet)
+        assert cache.carried_by("s", article, outlet, dates) == expected, round_

@@ -408,7 +408,7 @@ def test_story_members_read_while_the_store_changes_are_not_kept(fake_service, c
 
     monkeypatch.setattr(store, "article_ids", racing)
     assert carried_by(fake_service) == {1}  # the read is used for this search
-    assert stories(fake_service)[ORIGINAL] not in searcher._members[1]  # but not kept
+    assert stories(fake_service)[ORIGINAL] not in searcher._members.stories  # but not kept
 
 
 def test_an_article_left_pending_does_not_join_the_kept_story_members(fake_service, corpus):
@@ -418,13 +418,13 @@ def test_an_article_left_pending_does_not_join_the_kept_story_members(fake_servi
     searcher, group = fake_service.searcher, stories(fake_service)[ORIGINAL]
     searcher._manifest = (None, [], {}, {})  # members read story by story, as on a large archive
     assert carried_by(fake_service) == {1}
-    since = searcher._members[0]
+    since = searcher._members.version
     pending = {"story": group, "status": "pending", "source": "Valley Ledger", "source_key": "valley ledger"}
     searcher._keep_stories({"ledger-copy"}, since, "next", {"ledger-copy": pending})
-    assert searcher._members[0] == "next"
-    assert "ledger-copy" not in {m["id"] for m in searcher._members[1][group]}
+    assert searcher._members.version == "next"
+    assert "ledger-copy" not in {m["id"] for m in searcher._members.stories[group]}
     searcher._keep_stories({"ledger-copy"}, "next", "after", {"ledger-copy": {**pending, "status": "complete"}})
-    assert "ledger-copy" in {m["id"] for m in searcher._members[1][group]}
+    assert "ledger-copy" in {m["id"] for m in searcher._members.stories[group]}
 
 
 def test_big_stories_take_their_members_dates_and_outlets_from_the_keyword_index(fake_service, corpus, monkeypatch):
@@ -440,7 +440,8 @@ def test_big_stories_take_their_members_dates_and_outlets_from_the_keyword_index
     assert len(groups) == 2
 
     def members(of: set[str]) -> dict[str, list[tuple]]:
-        searcher._manifest, searcher._members = (None, [], {}, {}), (None, {})  # nothing read yet
+        searcher._manifest = (None, [], {}, {})  # nothing read yet
+        searcher.forget_stories()
         return {story: sorted((m["id"], m.get("source_key", ""), m.get("date_min") or 0, m.get("date_max") or 0)
                               for m in found) for story, found in searcher._story_members(of).items()}
 
@@ -478,7 +479,8 @@ def test_a_pending_article_is_no_story_member_however_the_members_are_read(fake_
     real_fields = searcher.keyword.article_fields  # as if the index had dropped it already
     monkeypatch.setattr(searcher.keyword, "article_fields",
                         lambda ids: {a: v for a, v in real_fields(ids).items() if a != "ledger-copy"})
-    searcher._manifest, searcher._members = (None, [], {}, {}), (None, {})
+    searcher._manifest = (None, [], {}, {})
+    searcher.forget_stories()
     assert {m["id"] for m in searcher._story_members({group})[group]} == {ORIGINAL, "courier-copy"}
 
 
@@ -513,3 +515,36 @@ def test_the_closest_copy_is_the_one_a_signature_by_signature_comparison_finds()
     found = [(index.best_match(s, exclude=e), one_by_one(s, e)) for s, e in queries]
     assert all(mine == reference for mine, reference in found)
     assert sum(mine is not None for mine, _ in found) > 100 and sum(mine is None for mine, _ in found) > 10
+
+
+def test_a_search_takes_status_and_story_of_known_story_members_without_asking_the_store(fake_service, corpus,
+                                                                                         monkeypatch):
+    add_copy(corpus, "courier-copy", "Harbor Courier", keep=0.9)
+    fake_service.ingest([corpus])
+    fake_service.searcher._manifest = (None, [], {}, {})  # members read story by story, as on a large archive
+    assert carried_by(fake_service) == {1}  # the story's members are read here
+    asked: list[str] = []
+    real = fake_service.store.articles
+
+    def articles(ids=None, **kwargs):
+        asked.extend(ids or [])
+        return real(ids=ids, **kwargs)
+
+    monkeypatch.setattr(fake_service.store, "articles", articles)
+    hits = fake_service.search(CARRIED_QUERY, k=10)
+    assert ORIGINAL in {h.article_id for h in hits} and ORIGINAL not in asked
+    assert next(h.story for h in hits if h.article_id == ORIGINAL) == stories(fake_service)[ORIGINAL]
+
+
+def test_story_members_of_an_older_version_do_not_vouch_for_an_article_being_rewritten(fake_service, fake_settings,
+                                                                                       corpus):
+    add_copy(corpus, "courier-copy", "Harbor Courier", keep=0.9)
+    fake_service.ingest([corpus])
+    fake_service.searcher._manifest = (None, [], {}, {})
+    assert carried_by(fake_service) == {1}
+    assert "courier-copy" in {h.article_id for h in fake_service.search(CARRIED_QUERY, k=10, mode="dense")}
+    other = RagService(fake_settings)  # another writer begins rewriting the copy
+    record = other.store.articles(ids=["courier-copy"])["courier-copy"]
+    other.store.put_article("courier-copy", {**record, "status": "pending"})
+    other.store.bump_version()
+    assert "courier-copy" not in {h.article_id for h in fake_service.search(CARRIED_QUERY, k=10, mode="dense")}
