@@ -36,6 +36,35 @@ def _passage(document: str | None, metadata: dict | None) -> dict:
     return {"text": text if text is not None else (document or ""), "metadata": meta}
 
 
+# The fields of the store's own record in the articles collection (written in _check_schema and bump_version).
+_META_FIELDS = frozenset({"kind", "schema", "embedding", "version", "outlets", "outlets_version"})
+
+
+# Operators that match only records holding the field (Chroma's $ne and $nin also match records without it).
+_POSITIVE = frozenset({"$eq", "$in", "$gt", "$gte", "$lt", "$lte"})
+
+
+def _needs_field(where: dict) -> bool:
+    """Whether every record `where` matches must hold a field the store's own record lacks."""
+    for key, value in where.items():
+        if key in ("$and", "$or"):
+            if not all(_needs_field(clause) for clause in value):
+                return False
+        elif key in _META_FIELDS or (isinstance(value, dict) and not set(value) <= _POSITIVE):
+            return False
+    return True
+
+
+def _article_where(where: dict | None) -> dict:
+    """`where` over the manifest records alone. A positive filter on fields the store's own record does
+    not carry (story, status) cannot match it, and the second clause that leaves it out costs Chroma more
+    than the filter itself: a story's ids took 0.12-0.19 s with it on the 1M store's 59,453 articles,
+    0.01-0.08 s without."""
+    if where is None:
+        return {"kind": "article"}
+    return where if _needs_field(where) else {"$and": [{"kind": "article"}, where]}
+
+
 class StoreError(RuntimeError):
     """A store problem a user can act on; the message is one sentence saying what to do."""
 
@@ -245,8 +274,7 @@ class ChromaStore:
     def article_ids(self, where: dict | None = None) -> list[str]:
         """The ids of the manifest records matching `where`, in one call: ids alone take 0.2 s for 59,000
         articles, where their metadata read page by page takes 22 s (each page re-runs the filter)."""
-        where = {"$and": [{"kind": "article"}, where]} if where else {"kind": "article"}
-        return self._call("articles", "get", where=where, include=[])["ids"]
+        return self._call("articles", "get", where=_article_where(where), include=[])["ids"]
 
     def query(self, embedding: list[float], n: int, where: dict | None = None) -> list[dict]:
         """Nearest passages: [{id, text, metadata, distance}], closest first."""
@@ -330,7 +358,7 @@ class ChromaStore:
             pages = (self._call("articles", "get", ids=ids[low : low + batch], where=where, include=include)
                      for low in range(0, len(ids), batch))
         else:
-            pages = self._pages("articles", include, {"$and": [{"kind": "article"}, where]} if where else {"kind": "article"}, batch)
+            pages = self._pages("articles", include, _article_where(where), batch)
         found: dict[str, dict] = {}
         for result in pages:
             for index, article_id in enumerate(result["ids"]):
