@@ -498,18 +498,23 @@ class KeywordIndex:
 
     # --- reading --------------------------------------------------------------------------------
 
+    def _positions(self, ids: list[str], row_of: dict[str, int]) -> list[int | None]:
+        """Each passage id's position in memory (`row_of`: its database row), or None when it is not in
+        memory yet (written since this process last looked) or removed. Call with the lock held."""
+        applied = self._row[: self._applied]
+        positions = []
+        for pid in ids:
+            row = row_of.get(pid)
+            at = int(np.searchsorted(applied, row)) if row is not None else len(applied)
+            positions.append(at if at < len(applied) and applied[at] == row and self._alive[at] else None)
+        return positions
+
     def split_by_filter(self, ids: list[str], where: PassageFilter) -> tuple[list[str], list[str]]:
         """(ids this index holds and the filter keeps, in the given order; ids it does not hold)."""
         self._ensure_loaded()
         row_of = self._rows_of_ids(ids)
         with self._lock:
-            applied = self._row[: self._applied]
-            positions = []
-            for pid in ids:
-                row = row_of.get(pid)
-                at = int(np.searchsorted(applied, row)) if row is not None else len(applied)
-                # not in memory yet (written since this process last looked) or removed: unknown here
-                positions.append(at if at < len(applied) and applied[at] == row and self._alive[at] else None)
+            positions = self._positions(ids, row_of)
             known = np.asarray([at for at in positions if at is not None], dtype=np.int64)
             mask = where.mask(self._date_min[known], self._date_max[known], self._source_key[known])
         kept = iter(mask if mask is not None else np.ones(len(known), dtype=bool))
@@ -546,17 +551,12 @@ class KeywordIndex:
         id -> {"date_min", "date_max", "source_key"} (every passage carries its article's). Articles it
         does not hold (written since this process last looked, or without passages) are left out."""
         self._ensure_loaded()
-        row_of = self._rows_of_ids([f"{a}#0" for a in article_ids])
-        found: dict[str, dict] = {}
+        firsts = [f"{a}#0" for a in article_ids]
+        row_of = self._rows_of_ids(firsts)
         with self._lock:
-            applied = self._row[: self._applied]
-            for article_id in article_ids:
-                row = row_of.get(f"{article_id}#0")
-                at = int(np.searchsorted(applied, row)) if row is not None else len(applied)
-                if at < len(applied) and applied[at] == row and self._alive[at]:
-                    found[article_id] = {"date_min": int(self._date_min[at]), "date_max": int(self._date_max[at]),
-                                         "source_key": self._source_key[at] or ""}
-        return found
+            return {article_id: {"date_min": int(self._date_min[at]), "date_max": int(self._date_max[at]),
+                                 "source_key": self._source_key[at] or ""}
+                    for article_id, at in zip(article_ids, self._positions(firsts, row_of)) if at is not None}
 
     def rarity(self, text: str) -> float:
         """How rare the text's rarest word is in the archive: the largest BM25 idf among its tokens (a word
