@@ -27,6 +27,13 @@ ABSTAIN_PHRASES = ("archive does not say", "does not say", "don't know", "do not
                    "no information", "cannot answer", "not provided", "does not mention", "not specified")
 
 
+def _cited_text(citation: dict) -> str:
+    """What a citation shows a reader: its passage, under the outlet that published it (an answer naming
+    the outlets that reported something cites each article for its outlet)."""
+    source = citation.get("source")
+    return f"{source}.\n{citation.get('text', '')}" if source else citation.get("text", "")
+
+
 def citation_checks(answer_text: str, citations: list[dict], verifier: ClaimVerifier | None = None) -> tuple[list[dict], float | None]:
     """Re-check the answer independently of the chain: which citations support a sentence citing them,
     and the share of answer sentences supported by their cited passages (faithfulness)."""
@@ -34,7 +41,7 @@ def citation_checks(answer_text: str, citations: list[dict], verifier: ClaimVeri
     verifier = verifier or ClaimVerifier()
     if not by_n:
         return [], None
-    passages = [by_n.get(n, {}).get("text", "") for n in range(1, max(by_n) + 1)]
+    passages = [_cited_text(by_n.get(n, {})) for n in range(1, max(by_n) + 1)]
     claims = parse_citations(answer_text, len(passages))
     supported_n: set[int] = set()
     supported_claims = checkable = 0
@@ -67,7 +74,7 @@ def grounding(answer_text: str, citations: list[dict]) -> float | None:
         figures, named = number_values(claim.text), names(claim.text)
         if not figures and not named:
             continue
-        cited = " ".join(by_n[n].get("text", "") for n in claim.cited if n in by_n)
+        cited = " ".join(_cited_text(by_n[n]) for n in claim.cited if n in by_n)
         results.append(float(figures <= number_values(cited) and all(name_present(name, cited) for name in named)))
     return statistics.fmean(results) if results else None
 

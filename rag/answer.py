@@ -283,6 +283,8 @@ class AnswerEngine:
             result = self._abstain(inputs)
         elif inputs["frame"].kind == "yes-no":
             result = self._yes_no(inputs)
+        elif inputs["frame"].kind == "outlet":
+            result = self._outlets(inputs)
         elif backend == "extractive":
             result = self._extractive(inputs, None)
         else:
@@ -423,6 +425,27 @@ class AnswerEngine:
         result = self._base(inputs, answer=f"{lead} {' '.join(quotes)}", abstained=False,
                             citations=list({c.n: c for c in citations}.values()))
         return self._with_part_signals(result, weakest, placed)
+
+    def _outlets(self, inputs: dict) -> Answer:
+        """"Which outlets reported ...?": the outlets of the shown articles whose best sentence scores at least
+        the policy's outlet_share of the best evidence, each cited, then that sentence of each quoted. The
+        names come from the articles' metadata (what a citation shows beside its quote), never from a model,
+        whatever the backend."""
+        evidence: list[Evidence] = inputs["evidence"]
+        hits: list[SearchHit] = inputs["hits"]
+        floor = self.settings.answer.outlet_share * evidence[0].score
+        best: dict[str, Evidence] = {}  # outlet key -> its best sentence, best outlet first
+        for item in evidence:
+            hit = hits[item.passage - 1]
+            if item.score >= floor and hit.source and hit.outlet not in best:
+                best[hit.outlet] = item
+        if not best:  # no shown article names its outlet: the evidence alone
+            return self._extractive(inputs, None)
+        listed = ", ".join(f"{hits[e.passage - 1].source} [{e.passage}]" for e in best.values())
+        lead = f"{listed}."
+        quotes = " ".join(f"“{e.sentence}” [{e.passage}]" for e in best.values())
+        citations = [self._citation(hits, e.passage, e.start, e.end) for e in best.values()]
+        return self._base(inputs, answer=f"{lead} {quotes}", abstained=False, citations=citations)
 
     @staticmethod
     def _with_part_signals(result: Answer, weakest: float, placed: str | None) -> Answer:

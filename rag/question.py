@@ -18,7 +18,7 @@ from rag.dates import TimeHints, time_hints
 from rag.extractive import answer_type
 from rag.text import has_negation, names, normalise
 
-Kind = Literal["yes-no", "choice", "number", "date", "person", "place", "entity", "why", "how", "any"]
+Kind = Literal["yes-no", "choice", "outlet", "number", "date", "person", "place", "entity", "why", "how", "any"]
 # How a question about two reports relates them in time: "Did A ... before B ...?" / "... before or after ...?"
 Order = Literal["before", "after", "before or after"]
 
@@ -31,6 +31,13 @@ _ENTITY_WORDS = re.compile(r"\b(?:which|what)\s+(?:\w+\s+){0,2}?(company|firm|or
                            r"nation|city|state|person|individual|player|athlete|company's|brand|platform|app|product|"
                            r"network|agency|party|club|outlet|publication|network|band|film|movie|show|series|game|"
                            r"entity|name)\b", re.IGNORECASE)
+
+# "Which outlets reported on ...?" / "What news organisations covered ...?": the answer is the outlets of the
+# archive's articles, read from their metadata, not a name inside a passage.
+_OUTLET_QUESTION = re.compile(
+    r"^\W*(?:which|what)\s+(?:\w+\s+){0,2}?(?:outlets?|publications?|newspapers?|papers|news\s+(?:organi[sz]ations?|"
+    r"sources|sites|agencies)|media)\s+(?:\w+\s+){0,2}?(?:reported|report|covered|cover|wrote|write|published|publish|"
+    r"ran|run|carried|carry)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -103,6 +110,8 @@ def question_kind(question: str) -> Kind:
         if re.search(rf",\s+{_AUXILIARIES}\b(?!\s+(?:been|being)\b)", q, re.IGNORECASE) and not re.search(
                 rf"\b{_WH}\b", q.split(",")[0], re.IGNORECASE):
             return "yes-no"
+    if _OUTLET_QUESTION.search(q):
+        return "outlet"
     if re.search(r"\bwhy\b", q, re.IGNORECASE):
         return "why"
     if re.match(r"\W*how\b(?!\s+(many|much|far|long|large|big|old)\b)", q, re.IGNORECASE):

@@ -256,6 +256,20 @@ def test_grounding_checks_figures_and_names_against_the_cited_passage_without_th
     assert grounding("The ferry carried 420 passengers [1].", []) is None
 
 
+def test_an_outlet_named_in_an_answer_is_checked_against_the_outlet_its_citation_shows():
+    from eval.runner import citation_checks, grounding
+    from rag.verify import ClaimVerifier
+
+    passage = {"n": 1, "article_id": "a", "text": "The Dunmore ferry carried 420 passengers on Monday."}
+    answer = "Harbour Courier [1]. “The Dunmore ferry carried 420 passengers on Monday.” [1]"
+    assert grounding(answer, [{**passage, "source": "Harbour Courier"}]) == 1.0
+    assert grounding(answer, [{**passage, "source": "Ridge Weekly"}]) == 0.5  # another outlet's article
+    assert grounding(answer, [passage]) == 0.5  # a citation with no outlet backs no outlet name
+    _, shown = citation_checks(answer, [{**passage, "source": "Harbour Courier"}], ClaimVerifier())
+    _, other = citation_checks(answer, [{**passage, "source": "Ridge Weekly"}], ClaimVerifier())
+    assert shown == 1.0 and other == 0.5
+
+
 def test_grounding_can_disagree_with_the_verifier_that_faithfulness_reruns():
     class AgreeingVerifier:  # a verifier that backs everything: faithfulness follows it, grounding does not
         def verify(self, claim, passages):

@@ -3,6 +3,7 @@ first, one passage per named outlet). Questions and articles are written for the
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -26,6 +27,10 @@ OUTLETS = ["The Harbour Times", "Ridge Weekly", "Valley Wire | Business News Des
     ("How did the strike end?", "how"),
     ("Between the Globe report and the Ridge Weekly piece, which one described the flood first?", "choice"),
     ("Tell me about the harbour.", "any"),
+    ("Which outlets reported on the mill closure?", "outlet"),
+    ("What news organisations have covered the ferry strike?", "outlet"),
+    ("Which newspaper owner bought the mill?", "entity"),  # an outlet's owner is a name in a passage
+    ("Which publication's editor resigned over the report?", "entity"),
 ])
 def test_question_kind(question, kind):
     assert question_kind(question) == kind
@@ -119,6 +124,28 @@ def test_a_named_outlet_is_shown_even_when_another_ranks_higher(archive):
     assert {"Ridge Weekly", "Globe"} <= sources
     # one quote per named outlet, from different articles
     assert {c.article_id for c in answer.citations} == {"mill-ridge", "mill-globe"}
+
+
+OTHER_OUTLET = ("vote-valley", "Valley Wire", "2026-03-05", "Council vote",
+                "The county council approved a new budget for road repairs on Tuesday.")
+
+
+def test_which_outlets_reported_lists_the_outlets_of_the_articles_with_the_evidence(fake_settings, tmp_path):
+    service = _archive_of(fake_settings, tmp_path, ARTICLES + [OTHER_OUTLET])
+    answer = service.ask("Which outlets reported on the Brennock mill?")
+    lead = answer.answer.split(". “", 1)[0]
+    by_n = {c.n: c for c in answer.citations}
+    listed = dict(re.findall(r"([A-Z][\w ]+?) \[(\d+)\]", lead))
+    # each outlet named is the outlet of the article it cites, and that article's sentence is quoted
+    assert set(listed) == {"Ridge Weekly", "Globe"}
+    assert all(by_n[int(n)].source == outlet for outlet, n in listed.items())
+    assert {by_n[int(n)].article_id for n in listed.values()} == {"mill-ridge", "mill-globe"}
+    assert all(f"“{by_n[int(n)].quote}” [{n}]" in answer.answer for n in listed.values())
+    # an outlet whose article is shown but is about something else is not listed, unless the share is 0
+    assert "vote-valley" in answer.retrieved and "Valley Wire" not in answer.answer
+    everything = service.settings.answer.model_copy(update={"outlet_share": 0.0})
+    service.answers.settings = service.settings.model_copy(update={"answer": everything})
+    assert "Valley Wire [" in service.ask("Which outlets reported on the Brennock mill?").answer
 
 
 def test_short_answer_first_for_an_entity_question(archive):
