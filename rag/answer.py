@@ -511,8 +511,20 @@ class AnswerEngine:
         top = inputs["evidence"][:12]
         quoted_spans = {(c.n, c.quote_start) for c in result.citations}
         proposing = [e for e in top if e.passage == top[0].passage or (e.passage, e.start) in quoted_spans]
-        for item, found in zip(proposing, entities([e.sentence for e in proposing], labels)):
-            for text in found:
+        sentences = [e.sentence for e in proposing]
+        asked_kind = entities(sentences, labels)
+        # The small recogniser labels one name differently from one mention to the next ("Bankman-Fried" an
+        # organisation, "Sam Bankman-Fried" a person): a name of another kind counts as of the asked kind
+        # when the shown passages give it, or a name ending in it (a surname's full name), as that kind.
+        full_names = {name for found in entities([hit.text for hit in hits], labels) for name in found}
+
+        def ends_a_full_name(text: str) -> bool:
+            tail = re.compile(rf"(?<![^\W_]){re.escape(text)}$")
+            return any(tail.search(name) for name in full_names)
+
+        other_kind = entities(sentences, ENTITY_LABELS["entity"]) if labels != ENTITY_LABELS["entity"] else [[]] * len(sentences)
+        for item, asked, other in zip(proposing, asked_kind, other_kind):
+            for text in asked + [t for t in other if t not in asked and ends_a_full_name(t)]:
                 key = normalise(undotted(text))
                 spelled = re.findall(r"[^\W_]+", key)
                 initials = "".join(w[0] for w in spelled if w not in ("of", "the", "and")) if len(spelled) > 1 else ""

@@ -621,6 +621,42 @@ def test_the_short_answer_is_written_as_the_fullest_form_of_the_name_in_the_show
     assert engine._longest_form("Patel", inputs["hits"], A.ENTITY_LABELS["person"]) == "Patel"
 
 
+def test_a_name_the_recogniser_gives_another_kind_is_of_the_asked_kind_when_it_ends_a_full_name_of_that_kind(
+        fake_settings, monkeypatch):
+    from rag import answer as A
+
+    # The recogniser labels the surname alone an organisation and the full name a person, as small models do.
+    kinds = {"Tovar-Lind": "ORG", "Ilse Tovar-Lind": "PERSON", "Okafor": "PERSON", "Brightwater Fund": "ORG",
+             "Mora": "ORG", "Mora Keller": "PERSON", "Ash": "ORG", "Nadia McAsh": "PERSON"}
+
+    def found(texts, labels):
+        out = []
+        for text in texts:
+            names = [n for n in kinds if n in text and not any(n != m and n in m and m in text for m in kinds)]
+            out.append([n for n in names if kinds[n] in labels])
+        return out
+
+    monkeypatch.setattr(A, "entities", found)
+    rows = [("A", "At the hearing Okafor said Brightwater Fund pressed Tovar-Lind on the board.", 1.0, True),
+            ("B", "Ilse Tovar-Lind founded the exchange in 2019.", 0.3, True)]
+    engine = _engine(fake_settings)
+    inputs = _inputs("person", rows)
+    result = engine._with_short_answer(inputs, engine._extractive(inputs, None))
+    # two shown articles name Tovar-Lind, one names Okafor; written in full from passage 2, cited there too
+    assert result.answer.startswith("Ilse Tovar-Lind [1, 2]. ")
+    # an organisation that ends no person's name stays out, though two shown articles name it
+    inputs = _inputs("person", rows[:1] + [("C", "Brightwater Fund declined to comment.", 0.3, True)])
+    result = engine._with_short_answer(inputs, engine._extractive(inputs, None))
+    assert result.answer.startswith("Okafor [1]. ")
+    # nor does one that only begins a person's name (a first name is no surname), or ends it inside a word
+    for other, person in (("Mora", "Mora Keller"), ("Ash", "Nadia McAsh")):
+        inputs = _inputs("person", [("A", f"At the hearing Okafor said {other} pressed the board.", 1.0, True),
+                                    ("B", f"{person} spoke on Monday.", 0.3, True),
+                                    ("C", f"{other} declined to comment.", 0.3, True)])
+        result = engine._with_short_answer(inputs, engine._extractive(inputs, None))
+        assert result.answer.startswith("Okafor [1]. "), other
+
+
 def test_a_short_answer_from_a_sentence_not_quoted_brings_that_sentence_and_its_citation(fake_settings, monkeypatch):
     from rag import answer as A
     from rag.extractive import Evidence
