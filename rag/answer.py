@@ -485,8 +485,8 @@ class AnswerEngine:
         plus `mention_weight` for every further shown article that mentions it, times the archive rarity
         of its rarest word: the passages were retrieved for the question, so a name they have in common is
         likely what it asks about, unless the whole archive has it in common ("Russia" in an archive on
-        the war). The name is written as the longest form of it in the shown passages ("Bankman-Fried"
-        -> "Sam Bankman-Fried"), as long as that form is an entity of the asked kind too."""
+        the war). The name is written as the longest form of it in the shown passages ("Tovar-Lind"
+        -> "Ilse Tovar-Lind"), as long as that form is an entity of the asked kind too."""
         frame: Question = inputs["frame"]
         if frame.kind not in ENTITY_LABELS or not result.citations:
             return result
@@ -513,8 +513,8 @@ class AnswerEngine:
         proposing = [e for e in top if e.passage == top[0].passage or (e.passage, e.start) in quoted_spans]
         sentences = [e.sentence for e in proposing]
         asked_kind = entities(sentences, labels)
-        # The small recogniser labels one name differently from one mention to the next ("Bankman-Fried" an
-        # organisation, "Sam Bankman-Fried" a person): a name of another kind counts as of the asked kind
+        # The small recogniser labels one name differently from one mention to the next ("Tovar-Lind" an
+        # organisation, "Ilse Tovar-Lind" a person): a name of another kind counts as of the asked kind
         # when the shown passages give it, or a name ending in it (a surname's full name), as that kind.
         full_names = {name for found in entities([hit.text for hit in hits], labels) for name in found}
 
